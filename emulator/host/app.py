@@ -1,0 +1,218 @@
+"""The host's WSGI application: routes requests to functions by the manifest, delivers pushes.
+
+Functions built on `shared.function.HttpFunction` / `shared.events.EventFunction` are called
+directly (no Flask in the way); any other functions-framework target is served through the
+framework's own Flask app, so plain Cloud Run functions run unchanged.
+"""
+
+from __future__ import annotations
+
+import hmac
+import importlib
+import logging
+import os
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from emulator.process import die_with_parent
+from shared import logs
+from shared.errors import BadRequest, NotFound, PermissionDenied, StratusError
+from shared.events import EventFunction, Message, topic_from_source
+from shared.function import HttpFunction
+from shared.http import Request, Response, check_size, error_response, json_response
+from shared.manifest import FunctionSpec, Manifest, load
+from shared.router import Router
+from shared.settings import settings
+
+__all__ = ["EVENTS_PREFIX", "Host", "create_app"]
+
+_log = logging.getLogger("stratus.host")
+
+EVENTS_PREFIX = "/_/events/"
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+_REASONS = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
+
+
+def _status_line(status: int) -> str:
+    return _REASONS.get(status, f"{status} Unknown")
+
+
+def _headers(environ: dict[str, Any]) -> dict[str, str]:
+    headers = {}
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            headers[key[5:].replace("_", "-").lower()] = value
+    if environ.get("CONTENT_TYPE"):
+        headers["content-type"] = environ["CONTENT_TYPE"]
+    if environ.get("CONTENT_LENGTH"):
+        headers["content-length"] = environ["CONTENT_LENGTH"]
+    return headers
+
+
+def _read_body(environ: dict[str, Any], limit: int) -> bytes:
+    raw_length = environ.get("CONTENT_LENGTH") or ""
+    stream = environ["wsgi.input"]
+    if raw_length:
+        try:
+            length = int(raw_length)
+        except ValueError:
+            raise BadRequest("content-length is not a number") from None
+        check_size(length, limit)
+        return bytes(stream.read(length)) if length else b""
+    body = bytes(stream.read(limit + 1))
+    check_size(len(body), limit)
+    return body
+
+
+class _Loaded:
+    """One function of the manifest, loaded: our fast path object or a Flask fallback."""
+
+    def __init__(self, spec: FunctionSpec, root: Path) -> None:
+        self.spec = spec
+        module = importlib.import_module(spec.module)
+        target = getattr(module, spec.target, None)
+        if target is None:
+            found = ", ".join(n for n in dir(module) if not n.startswith("_"))
+            raise RuntimeError(
+                f"{spec.source} has no '{spec.target}' target for function {spec.name} "
+                f"(found: {found})"
+            )
+        native = getattr(target, "__stratus_function__", None)
+        self.http: HttpFunction | None = native if isinstance(native, HttpFunction) else None
+        self.event: EventFunction | None = native if isinstance(native, EventFunction) else None
+        self.flask: WsgiApp | None = None
+        if native is None:
+            import functions_framework  # only for plain functions-framework targets
+
+            self.flask = functions_framework.create_app(
+                spec.target, str(root / spec.source), spec.signature_type
+            )
+
+
+def _unreachable(request: Request) -> Response:
+    raise AssertionError("the host only matches routes; functions route again themselves")
+
+
+class Host:
+    """WSGI callable serving the manifest's functions."""
+
+    def __init__(self, manifest: Manifest, *, push_token: str = "", ready_file: str = "") -> None:
+        self.manifest = manifest
+        self.push_token = push_token
+        self.ready_file = ready_file
+        self._ready = False
+        self.max_body = settings().max_body_bytes
+        self.functions = {
+            name: _Loaded(spec, manifest.root) for name, spec in manifest.functions.items()
+        }
+        self.router = Router()
+        self._owners: dict[tuple[str, str], _Loaded] = {}
+        for route, spec in manifest.routes():
+            self.router.add(route.method, route.path, _unreachable)
+            added = list(self.router)[-1]
+            self._owners[(added.method, added.pattern)] = self.functions[spec.name]
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO") or "/"
+        method = environ["REQUEST_METHOD"].upper()
+        try:
+            if path == "/healthz":
+                response = self._health()
+            elif path.startswith(EVENTS_PREFIX):
+                return self._event(environ, start_response, path[len(EVENTS_PREFIX) :], method)
+            else:
+                return self._http(environ, start_response, path, method)
+        except StratusError as error:
+            response = error_response(error)
+        return self._respond(start_response, response)
+
+    @staticmethod
+    def _respond(start_response: StartResponse, response: Response) -> list[bytes]:
+        headers = list(response.headers.items())
+        headers.append(("content-length", str(len(response.body))))
+        start_response(_status_line(response.status), headers)
+        return [response.body]
+
+    def _health(self) -> Response:
+        if not self._ready:
+            self._ready = not self.ready_file or os.path.exists(self.ready_file)
+        if not self._ready:
+            return json_response({"status": "starting"}, 503)
+        return json_response({"status": "ok", "functions": sorted(self.functions)})
+
+    def _http(
+        self, environ: dict[str, Any], start_response: StartResponse, path: str, method: str
+    ) -> Iterable[bytes]:
+        route, _ = self.router.match(method, path)
+        loaded = self._owners[(route.method, route.pattern)]
+        if loaded.flask is not None:
+            return loaded.flask(environ, start_response)
+        assert loaded.http is not None
+        try:
+            body = _read_body(environ, loaded.http.max_body_bytes)
+        except StratusError as error:
+            return self._respond(start_response, loaded.http.reject(error))
+        request = Request(
+            method=method,
+            path=path.encode("latin-1").decode("utf-8", "replace"),
+            headers=_headers(environ),
+            body=body,
+            query_string=environ.get("QUERY_STRING", ""),
+        )
+        return self._respond(start_response, loaded.http(request))
+
+    def _event(
+        self, environ: dict[str, Any], start_response: StartResponse, name: str, method: str
+    ) -> Iterable[bytes]:
+        loaded = self.functions.get(name)
+        if loaded is None or loaded.spec.kind != "event":
+            raise NotFound(f"no event function named {name!r}")
+        if method != "POST":
+            raise BadRequest("events are delivered with POST")
+        request = Request(method=method, path="", query_string=environ.get("QUERY_STRING", ""))
+        token = request.arg("token") or ""
+        if not hmac.compare_digest(token.encode(), self.push_token.encode()):
+            raise PermissionDenied("push token missing or wrong")
+        if loaded.flask is not None:
+            return loaded.flask(environ, start_response)
+        assert loaded.event is not None
+        body = _read_body(environ, self.max_body * 2)
+        try:
+            push = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            raise BadRequest("push body is not JSON") from None
+        if isinstance(push, dict) and "specversion" in push:  # structured-mode CloudEvent
+            source, push = str(push.get("source") or ""), push.get("data")
+        else:
+            source = environ.get("HTTP_CE_SOURCE", "")
+        message = Message.from_push(push, topic=topic_from_source(source))
+        try:
+            outcome = loaded.event(message)
+        except StratusError as error:
+            return self._respond(start_response, error_response(error))
+        except Exception:
+            return self._respond(
+                start_response,
+                json_response({"error": {"status": 500, "code": "internal"}}, 500),
+            )
+        return self._respond(start_response, json_response({"outcome": outcome}))
+
+
+def create_app() -> Host:
+    """Granian factory: build the host in each worker from the environment the supervisor set."""
+    die_with_parent()
+    config = settings()
+    logs.configure(config.log_level, "host")
+    manifest = load(os.environ.get("STRATUS_MANIFEST", "serverless.yml"))
+    host = Host(
+        manifest,
+        push_token=os.environ.get("STRATUS_PUSH_TOKEN", ""),
+        ready_file=os.environ.get("STRATUS_READY_FILE", ""),
+    )
+    _log.info("host worker ready with %d functions", len(host.functions))
+    return host

@@ -1,0 +1,1 @@
+"""Stratus functions: one package per function, each a thin main.py over pure core logic."""

@@ -1,0 +1,1 @@
+"""The status function: what is running and whether its dependencies answer."""

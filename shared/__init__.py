@@ -1,0 +1,1 @@
+"""Stratus' common library: function shape, HTTP and event envelopes, errors, settings, ports."""

@@ -1,0 +1,139 @@
+"""Platform-neutral HTTP request and response values, and the JSON helpers every function uses."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+
+from shared.errors import BadRequest, PayloadTooLarge, StratusError, UnsupportedMediaType
+
+__all__ = [
+    "JSON_TYPES",
+    "Request",
+    "Response",
+    "check_size",
+    "dumps",
+    "error_response",
+    "json_response",
+    "parse_query",
+]
+
+JSON_TYPES = frozenset({"application/json"})
+
+
+def dumps(data: Any) -> bytes:
+    """Serialise to compact JSON bytes (datetimes as RFC 3339, non-str dict keys allowed)."""
+    return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+
+
+def parse_query(query_string: str) -> dict[str, list[str]]:
+    """Decode a raw query string into name -> values, keeping blank values."""
+    out: dict[str, list[str]] = {}
+    for name, value in parse_qsl(query_string, keep_blank_values=True):
+        out.setdefault(name, []).append(value)
+    return out
+
+
+@dataclass(slots=True)
+class Request:
+    """One HTTP request as a function sees it, whatever platform delivered it.
+
+    Header names are lower case. `path_params` is filled by the router, `context` by middlewares
+    (for example the authenticated principal).
+    """
+
+    method: str
+    path: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    query_string: str = ""
+    path_params: dict[str, str] = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
+    _query: dict[str, list[str]] | None = None
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        """A header by case-insensitive name."""
+        return self.headers.get(name.lower(), default)
+
+    @property
+    def media_type(self) -> str:
+        """The content type without parameters, lower case ('' when absent)."""
+        raw = self.headers.get("content-type", "")
+        return raw.split(";", 1)[0].strip().lower()
+
+    @property
+    def query(self) -> dict[str, list[str]]:
+        """Query parameters: name -> every value given."""
+        if self._query is None:
+            self._query = parse_query(self.query_string)
+        return self._query
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        """The first value of a query parameter."""
+        values = self.query.get(name)
+        return values[0] if values else default
+
+    def json(self, *, media_types: frozenset[str] = JSON_TYPES, required: bool = True) -> Any:
+        """Parse the body as JSON, insisting on a JSON content type.
+
+        A missing content type is accepted when the body is JSON (curl without -H); any other
+        declared type is a 415.
+        """
+        if not self.body:
+            if required:
+                raise BadRequest("request body is empty; expected a JSON document")
+            return None
+        media = self.media_type
+        if media and media not in media_types and not media.endswith("+json"):
+            raise UnsupportedMediaType(
+                f"content type {media!r} is not supported; send {' or '.join(sorted(media_types))}"
+            )
+        try:
+            return orjson.loads(self.body)
+        except orjson.JSONDecodeError as exc:
+            raise BadRequest(f"request body is not valid JSON: {exc}") from None
+
+
+@dataclass(slots=True)
+class Response:
+    """What a function answers: status, headers (lower-case names) and a byte body."""
+
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def json(self) -> Any:
+        """The body parsed as JSON (for tests and clients)."""
+        return orjson.loads(self.body) if self.body else None
+
+
+def json_response(
+    data: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    """A JSON response."""
+    out = {"content-type": "application/json"}
+    if headers:
+        out.update(headers)
+    return Response(status=status, body=dumps(data), headers=out)
+
+
+def error_response(error: StratusError, request_id: str | None = None) -> Response:
+    """The JSON body every error gets: {"error": {...}, "request_id": ...}."""
+    body: dict[str, Any] = {"error": error.to_dict()}
+    if request_id:
+        body["request_id"] = request_id
+    headers = {}
+    allow = getattr(error, "allow", None)
+    if allow:
+        headers["allow"] = ", ".join(allow)
+    return json_response(body, error.status, headers)
+
+
+def check_size(length: int, limit: int) -> None:
+    """Raise 413 when a body of `length` bytes exceeds `limit`."""
+    if length > limit:
+        raise PayloadTooLarge(f"request body is {length} bytes; the limit is {limit} bytes")

@@ -1,0 +1,261 @@
+"""Read `serverless.yml`: the single manifest of functions, routes, triggers, topics, environment.
+
+The file is real Serverless Framework syntax (provider `openwhisk`); Stratus-specific details live
+under `custom.stratus`. The emulator, the deployment tooling and the tests all read it through here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = [
+    "FunctionSpec",
+    "HttpRoute",
+    "Manifest",
+    "ManifestError",
+    "SubscriptionSpec",
+    "TopicSpec",
+    "load",
+    "parse_duration",
+]
+
+_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+_NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+
+
+class ManifestError(ValueError):
+    """The manifest is malformed; the message names the file, the function and the key."""
+
+
+def parse_duration(value: Any, where: str) -> float:
+    """Seconds from `10`, `1.5s`, `250ms`, `10m`, `7d`."""
+    match = _DURATION.match(str(value).strip())
+    if not match:
+        raise ManifestError(f"{where}: {value!r} is not a duration like 10s, 250ms, 5m or 7d")
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+@dataclass(frozen=True, slots=True)
+class HttpRoute:
+    method: str
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionSpec:
+    """The push subscription that feeds a function from a topic (one per trigger)."""
+
+    name: str
+    topic: str
+    function: str
+    ack_deadline_seconds: int = 60
+    minimum_backoff: float = 10.0
+    maximum_backoff: float = 600.0
+    dead_letter_topic: str | None = None
+    max_delivery_attempts: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    """A topic; `pull_subscription` keeps its messages for inspection (e.g. dead letters)."""
+
+    name: str
+    retention_seconds: float = 7 * 86400.0
+    pull_subscription: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionSpec:
+    """One function: where its code is and what triggers it."""
+
+    name: str
+    handler: str  # Serverless syntax: path/to/module.function, e.g. functions/status/main.main
+    routes: tuple[HttpRoute, ...] = ()
+    subscriptions: tuple[SubscriptionSpec, ...] = ()
+    environment: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def module(self) -> str:
+        """The dotted module of the handler: functions.status.main."""
+        return self.handler.rsplit(".", 1)[0].replace("/", ".")
+
+    @property
+    def source(self) -> str:
+        """The handler's file, relative to the manifest: functions/status/main.py."""
+        return self.handler.rsplit(".", 1)[0] + ".py"
+
+    @property
+    def kind(self) -> str:
+        return "http" if self.routes else "event"
+
+    @property
+    def target(self) -> str:
+        """The functions-framework target in main.py: `http` or `event`."""
+        return "http" if self.routes else "event"
+
+    @property
+    def signature_type(self) -> str:
+        """functions-framework's --signature-type for this function."""
+        return "http" if self.routes else "cloudevent"
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    service: str
+    root: Path
+    functions: Mapping[str, FunctionSpec]
+    topics: Mapping[str, TopicSpec]
+    environment: Mapping[str, str]
+
+    @property
+    def subscriptions(self) -> list[SubscriptionSpec]:
+        return [sub for fn in self.functions.values() for sub in fn.subscriptions]
+
+    def routes(self) -> list[tuple[HttpRoute, FunctionSpec]]:
+        return [(route, fn) for fn in self.functions.values() for route in fn.routes]
+
+
+def _mapping(value: Any, where: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ManifestError(f"{where} must be a mapping, got {type(value).__name__}")
+    return value
+
+
+def _environment(value: Any, where: str) -> dict[str, str]:
+    env = _mapping(value, where)
+    for key, item in env.items():
+        if not isinstance(item, (str, int, float, bool)):
+            raise ManifestError(f"{where}.{key} must be a scalar")
+    return {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in env.items()}
+
+
+def _http_route(event: Any, where: str) -> HttpRoute:
+    if isinstance(event, str):
+        parts = event.split()
+        if len(parts) != 2:
+            raise ManifestError(f"{where}: http event {event!r} must read 'METHOD /path'")
+        method, path = parts
+    else:
+        spec = _mapping(event, where)
+        method, path = str(spec.get("method", "")), str(spec.get("path", ""))
+    method = method.upper()
+    if method not in _METHODS:
+        raise ManifestError(f"{where}: unknown HTTP method {method!r}")
+    if not path.startswith("/"):
+        raise ManifestError(f"{where}: path {path!r} must start with '/'")
+    return HttpRoute(method, path)
+
+
+def _subscription(
+    event: Any, function: str, topics: Mapping[str, TopicSpec], where: str
+) -> SubscriptionSpec:
+    spec = {"name": event} if isinstance(event, str) else dict(_mapping(event, where))
+    topic = str(spec.get("name", ""))
+    if topic not in topics:
+        raise ManifestError(
+            f"{where}: trigger {topic!r} is not a topic in custom.stratus.topics "
+            f"(found: {', '.join(sorted(topics)) or 'none'})"
+        )
+    sub = _mapping(spec.get("subscription"), f"{where}.subscription")
+    dead_letter = sub.get("deadLetterTopic")
+    if dead_letter is not None and dead_letter not in topics:
+        raise ManifestError(f"{where}: deadLetterTopic {dead_letter!r} is not a declared topic")
+    attempts = int(sub.get("maxDeliveryAttempts", 5))
+    if not 5 <= attempts <= 100:
+        raise ManifestError(f"{where}: maxDeliveryAttempts must be within 5..100, got {attempts}")
+    return SubscriptionSpec(
+        name=str(spec.get("rule") or f"{function}-{topic}"),
+        topic=topic,
+        function=function,
+        ack_deadline_seconds=int(parse_duration(sub.get("ackDeadline", "60s"), where)),
+        minimum_backoff=parse_duration(sub.get("minimumBackoff", "10s"), where),
+        maximum_backoff=parse_duration(sub.get("maximumBackoff", "600s"), where),
+        dead_letter_topic=str(dead_letter) if dead_letter else None,
+        max_delivery_attempts=attempts,
+    )
+
+
+def _function(name: str, raw: Any, topics: Mapping[str, TopicSpec], root: Path) -> FunctionSpec:
+    where = f"functions.{name}"
+    if not _NAME.match(name):
+        raise ManifestError(f"{where}: function names are lower-case letters, digits and '-'")
+    spec = _mapping(raw, where)
+    handler = spec.get("handler")
+    if not isinstance(handler, str) or "." not in handler:
+        raise ManifestError(f"{where}.handler must read 'path/to/main.main'")
+    routes: list[HttpRoute] = []
+    subscriptions: list[SubscriptionSpec] = []
+    for index, event in enumerate(spec.get("events") or []):
+        event_where = f"{where}.events[{index}]"
+        event = _mapping(event, event_where)
+        if "http" in event:
+            routes.append(_http_route(event["http"], event_where))
+        elif "trigger" in event:
+            subscriptions.append(_subscription(event["trigger"], name, topics, event_where))
+        else:
+            raise ManifestError(f"{event_where}: expected an 'http' or 'trigger' event")
+    if routes and subscriptions:
+        raise ManifestError(f"{where}: a function is either HTTP or event-triggered, not both")
+    if not routes and not subscriptions:
+        raise ManifestError(f"{where}: has no events; give it an http route or a trigger")
+    function = FunctionSpec(
+        name=name,
+        handler=handler,
+        routes=tuple(routes),
+        subscriptions=tuple(subscriptions),
+        environment=_environment(spec.get("environment"), f"{where}.environment"),
+    )
+    if not (root / function.source).is_file():
+        raise ManifestError(f"{where}.handler: {function.source} does not exist")
+    return function
+
+
+def load(path: str | Path) -> Manifest:
+    """Parse and validate the manifest at `path`."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ManifestError(f"{path}: cannot read manifest: {exc}") from None
+    doc = _mapping(raw, str(path))
+    provider = _mapping(doc.get("provider"), "provider")
+    stratus = _mapping(_mapping(doc.get("custom"), "custom").get("stratus"), "custom.stratus")
+    topics: dict[str, TopicSpec] = {}
+    for name, options in _mapping(stratus.get("topics"), "custom.stratus.topics").items():
+        options = _mapping(options, f"custom.stratus.topics.{name}")
+        where = f"custom.stratus.topics.{name}"
+        if not _NAME.match(str(name)):
+            raise ManifestError(f"{where}: topic names are lower-case letters, digits and '-'")
+        retention = parse_duration(options.get("retention", "7d"), where)
+        pull = options.get("pullSubscription")
+        topics[str(name)] = TopicSpec(str(name), retention, str(pull) if pull else None)
+    functions = {
+        str(name): _function(str(name), spec, topics, path.parent)
+        for name, spec in _mapping(doc.get("functions"), "functions").items()
+    }
+    seen: dict[tuple[str, str], str] = {}
+    for fn in functions.values():
+        for route in fn.routes:
+            key = (route.method, route.path.rstrip("/") or "/")
+            if key in seen:
+                raise ManifestError(
+                    f"{route.method} {route.path} is routed to both {seen[key]} and {fn.name}"
+                )
+            seen[key] = fn.name
+    return Manifest(
+        service=str(doc.get("service") or "stratus"),
+        root=path.parent.resolve(),
+        functions=functions,
+        topics=topics,
+        environment=_environment(provider.get("environment"), "provider.environment"),
+    )
