@@ -163,6 +163,9 @@ def run(args: argparse.Namespace) -> int:
         GOOGLE_CLOUD_PROJECT=args.project,
     )
     push_token = secrets.token_urlsafe(24)
+    from emulator import bootstrap
+
+    function_env.update(bootstrap.prepare(data_dir))
     python = sys.executable
     supervisor = Supervisor(data_dir / "logs", verbose=args.verbose)
 
@@ -246,6 +249,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         for component in components:
             supervisor.start(component)
+            if component.name == "firestore":
+                bootstrap.seed(data_dir, function_env)
         from emulator.bus_setup import ensure_bus
 
         ensure_bus(load(manifest_path), args.project, base_url, push_token)

@@ -1,0 +1,133 @@
+"""Run the real emulator (`python -m emulator`) as a subprocess for end-to-end tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+__all__ = ["RunningEmulator", "start_emulator"]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class RunningEmulator:
+    """A live emulator: its addresses, admin credentials, and process control for tests."""
+
+    data_dir: Path
+    env: dict[str, str]
+    args: list[str]
+    process: subprocess.Popen[bytes] | None = None
+    endpoints: dict[str, Any] = field(default_factory=dict)
+    log_path: Path | None = None
+
+    @property
+    def base_url(self) -> str:
+        return str(self.endpoints["base_url"])
+
+    @property
+    def firestore(self) -> str:
+        return str(self.endpoints["firestore"])
+
+    @property
+    def pubsub(self) -> str:
+        return str(self.endpoints["pubsub"])
+
+    @property
+    def project(self) -> str:
+        return str(self.endpoints["project"])
+
+    @property
+    def admin_password(self) -> str:
+        return self.env["STRATUS_ADMIN_PASSWORD"]
+
+    def client_env(self) -> dict[str, str]:
+        """Variables that point official Google clients at this emulator."""
+        return {
+            "FIRESTORE_EMULATOR_HOST": self.firestore,
+            "PUBSUB_EMULATOR_HOST": self.pubsub,
+            "GOOGLE_CLOUD_PROJECT": self.project,
+            "STRATUS_PROJECT": self.project,
+        }
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path else ""
+
+    def start(self, timeout: float = 60.0) -> None:
+        endpoints_file = self.data_dir / "endpoints.json"
+        endpoints_file.unlink(missing_ok=True)
+        self.log_path = self.data_dir.parent / f"{self.data_dir.name}-emulator.log"
+        with open(self.log_path, "ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "emulator", *self.args],
+                cwd=ROOT,
+                env={**os.environ, **self.env},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"emulator exited early:\n{self.log()}")
+            if endpoints_file.exists():
+                self.endpoints = json.loads(endpoints_file.read_text())
+                try:
+                    if httpx.get(f"{self.base_url}/healthz", timeout=2).status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+            time.sleep(0.1)
+        self.kill()
+        raise RuntimeError(f"emulator not ready after {timeout}s:\n{self.log()}")
+
+    def stop(self, timeout: float = 20.0) -> int:
+        """Graceful stop (SIGTERM); returns the exit code."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout)
+
+    def kill(self) -> None:
+        """kill -9 of the emulator: its children die with it."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+        time.sleep(0.3)  # let the children's parent-death signal land and ports free up
+
+    def restart(self) -> None:
+        self.start()
+
+
+def start_emulator(data_dir: Path, **env: str) -> RunningEmulator:
+    """Start an emulator on free ports with a fresh admin password; the caller stops it."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    full_env = {
+        "STRATUS_ADMIN_PASSWORD": secrets.token_urlsafe(16),
+        "STRATUS_WORKERS": "2",
+        **env,
+    }
+    emulator = RunningEmulator(
+        data_dir=data_dir,
+        env=full_env,
+        args=[
+            "--port",
+            "0",
+            "--firestore-port",
+            "0",
+            "--pubsub-port",
+            "0",
+            "--data-dir",
+            str(data_dir),
+        ],
+    )
+    emulator.start()
+    return emulator
