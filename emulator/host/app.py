@@ -11,6 +11,7 @@ import hmac
 import importlib
 import logging
 import os
+import sys
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from pathlib import Path
@@ -20,7 +21,7 @@ import orjson
 
 from emulator.process import die_with_parent
 from shared import logs
-from shared.errors import BadRequest, NotFound, PermissionDenied, StratusError
+from shared.errors import BadRequest, MethodNotAllowed, NotFound, PermissionDenied, StratusError
 from shared.events import EventFunction, Message, topic_from_source
 from shared.function import HttpFunction
 from shared.http import Request, Response, check_size, error_response, json_response
@@ -173,7 +174,7 @@ class Host:
         if loaded is None or loaded.spec.kind != "event":
             raise NotFound(f"no event function named {name!r}")
         if method != "POST":
-            raise BadRequest("events are delivered with POST")
+            raise MethodNotAllowed("events are delivered with POST", allow=["POST"])
         request = Request(method=method, path="", query_string=environ.get("QUERY_STRING", ""))
         token = request.arg("token") or ""
         if not hmac.compare_digest(token.encode(), self.push_token.encode()):
@@ -209,6 +210,8 @@ def create_app() -> Host:
     config = settings()
     logs.configure(config.log_level, "host")
     manifest = load(os.environ.get("STRATUS_MANIFEST", "serverless.yml"))
+    if str(manifest.root) not in sys.path:
+        sys.path.append(str(manifest.root))  # handlers are paths relative to the manifest
     host = Host(
         manifest,
         push_token=os.environ.get("STRATUS_PUSH_TOKEN", ""),

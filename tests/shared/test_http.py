@@ -1,0 +1,66 @@
+"""Request parsing and response helpers."""
+
+import pytest
+
+from shared.errors import BadRequest, MethodNotAllowed, NotFound, UnsupportedMediaType
+from shared.http import Request, error_response, json_response, parse_query
+
+
+def test_json_body_parsed_with_json_content_type() -> None:
+    request = Request("POST", "/x", {"content-type": "application/json; charset=utf-8"}, b'{"a":1}')
+    assert request.json() == {"a": 1}
+
+
+@pytest.mark.parametrize("media", ["", "application/senml+json", "APPLICATION/JSON"])
+def test_json_body_accepted_without_or_with_json_family_type(media: str) -> None:
+    headers = {"content-type": media} if media else {}
+    assert Request("POST", "/x", headers, b"[1]").json() == [1]
+
+
+def test_other_content_type_is_415() -> None:
+    request = Request("POST", "/x", {"content-type": "text/plain"}, b"{}")
+    with pytest.raises(UnsupportedMediaType, match="text/plain"):
+        request.json()
+
+
+@pytest.mark.parametrize("body", [b"{", b"nope", b'{"a":}'])
+def test_malformed_json_is_400_naming_the_problem(body: bytes) -> None:
+    with pytest.raises(BadRequest, match="not valid JSON"):
+        Request("POST", "/x", {"content-type": "application/json"}, body).json()
+
+
+def test_empty_body_is_400_unless_optional() -> None:
+    with pytest.raises(BadRequest, match="empty"):
+        Request("POST", "/x").json()
+    assert Request("POST", "/x").json(required=False) is None
+
+
+def test_query_keeps_every_value_and_blank_ones() -> None:
+    assert parse_query("a=1&a=2&b=&c=%20x") == {"a": ["1", "2"], "b": [""], "c": [" x"]}
+    request = Request("GET", "/x", query_string="limit=5&limit=6")
+    assert request.arg("limit") == "5"
+    assert request.arg("missing", "d") == "d"
+
+
+def test_header_lookup_is_case_insensitive() -> None:
+    assert Request("GET", "/", {"authorization": "Bearer t"}).header("Authorization") == "Bearer t"
+
+
+def test_json_response_and_error_body_shape() -> None:
+    response = json_response({"ok": True}, 201, {"x-extra": "1"})
+    assert (response.status, response.json(), response.headers["x-extra"]) == (
+        201,
+        {"ok": True},
+        "1",
+    )
+    error = error_response(NotFound("device 'd1' not found"), "req-1")
+    assert error.status == 404
+    assert error.json() == {
+        "error": {"status": 404, "code": "not_found", "message": "device 'd1' not found"},
+        "request_id": "req-1",
+    }
+
+
+def test_method_not_allowed_carries_allow_header() -> None:
+    response = error_response(MethodNotAllowed("no", allow=["GET", "PUT"]))
+    assert response.headers["allow"] == "GET, PUT"
