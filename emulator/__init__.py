@@ -1,1 +1,1 @@
-"""The Stratus local emulator: Firestore- and Pub/Sub-compatible endpoints, a function host, a broker."""
+"""The Stratus local emulator: Firestore and Pub/Sub endpoints, a function host, a broker."""

@@ -1,0 +1,193 @@
+"""The emulator's wiring: which processes make up the local platform, in which order, with what."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from emulator import bootstrap
+from emulator.mosquitto import Broker, MosquittoMissing
+from emulator.mosquitto import prepare as prepare_broker
+from emulator.process import check_port
+from emulator.supervisor import Component, Supervisor
+from shared.manifest import Manifest, ManifestError, load
+
+__all__ = ["Platform", "PlatformConfig"]
+
+
+@dataclass(frozen=True)
+class PlatformConfig:
+    host: str
+    port: int
+    firestore_port: int
+    pubsub_port: int
+    mqtt_port: int
+    mqtt_ws_port: int
+    data_dir: Path
+    manifest: Path
+    project: str
+    workers: int
+    verbose: bool = False
+
+
+def _http_answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1):
+            return True
+    except urllib.error.HTTPError:
+        return True  # it answers; the platform's readiness is reported separately
+    except OSError:
+        return False
+
+
+def _write_json(path: Path, data: dict[str, object]) -> None:
+    temp = path.with_suffix(".tmp")
+    temp.write_text(json.dumps(data, indent=2) + "\n")
+    temp.replace(path)
+
+
+def function_environment(manifest: Manifest) -> dict[str, str]:
+    """Provider and function environments merged; the host runs every function in one process."""
+    merged = dict(manifest.environment)
+    owners = dict.fromkeys(merged, "provider")
+    for fn in manifest.functions.values():
+        for name, value in fn.environment.items():
+            if name in merged and merged[name] != value and owners[name] != "provider":
+                raise ManifestError(
+                    f"functions {owners[name]} and {fn.name} set {name} differently; the emulator "
+                    "runs all functions in one host, so give them distinct variable names"
+                )
+            merged[name] = value
+            owners[name] = fn.name
+    return merged
+
+
+class Platform:
+    """Resolves ports, prepares data, and starts the components under a Supervisor."""
+
+    def __init__(self, config: PlatformConfig) -> None:
+        self.config = config
+        self.manifest = load(config.manifest)
+        self.env = function_environment(self.manifest)
+        host = config.host
+        self.port = check_port("functions", host, config.port)
+        self.firestore = f"{host}:{check_port('firestore', host, config.firestore_port)}"
+        self.pubsub = f"{host}:{check_port('pubsub', host, config.pubsub_port)}"
+        self.base_url = f"http://{host}:{self.port}"
+        self.run_dir = config.data_dir / "run"
+        self.endpoints_file = config.data_dir / "endpoints.json"
+        self.ready_file = self.run_dir / "ready"
+        self.push_token = secrets.token_urlsafe(24)
+        self.supervisor = Supervisor(config.data_dir / "logs", verbose=config.verbose)
+        self.broker: Broker | None = None
+        self.broker_problem = ""
+        try:
+            self.broker = prepare_broker(
+                config.data_dir,
+                host,
+                check_port("mqtt", host, config.mqtt_port),
+                check_port("mqtt-ws", host, config.mqtt_ws_port),
+            )
+        except MosquittoMissing as exc:
+            self.broker_problem = str(exc)
+
+    def _grpc_service(self, name: str, address: str) -> Component:
+        port_file = self.run_dir / f"{name}.port"
+        host, port = address.rsplit(":", 1)
+        return Component(
+            name,
+            [sys.executable, "-m", f"emulator.{name}", "--host", host, "--port", port,
+             "--data-dir", str(self.config.data_dir), "--port-file", str(port_file)],
+            before_start=lambda: port_file.unlink(missing_ok=True),
+            ready=port_file.exists,
+        )  # fmt: skip
+
+    def components(self) -> list[Component]:
+        parts = [self._grpc_service("firestore", self.firestore)]
+        parts.append(self._grpc_service("pubsub", self.pubsub))
+        if self.broker is not None:
+            parts.append(
+                Component("mqtt", self.broker.argv, ready=self.broker.ready,
+                          after_start=self.broker.configure)
+            )  # fmt: skip
+        parts.append(
+            Component(
+                "functions",
+                [sys.executable, "-m", "emulator.host", "--host", self.config.host,
+                 "--port", str(self.port), "--workers", str(self.config.workers),
+                 "--manifest", str(self.config.manifest)],
+                env={
+                    **self.env,
+                    "STRATUS_MANIFEST": str(self.config.manifest),
+                    "STRATUS_PUSH_TOKEN": self.push_token,
+                    "STRATUS_READY_FILE": str(self.ready_file),
+                    "STRATUS_DATA_DIR": str(self.config.data_dir),
+                },
+                ready=lambda: _http_answers(f"{self.base_url}/healthz"),
+            )
+        )  # fmt: skip
+        return parts
+
+    def start(self) -> None:
+        """Start every component in order, create the bus' topics and subscriptions, mark ready."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        for stale in (self.endpoints_file, self.ready_file):
+            stale.unlink(missing_ok=True)
+        os.environ.update(
+            FIRESTORE_EMULATOR_HOST=self.firestore,
+            PUBSUB_EMULATOR_HOST=self.pubsub,
+            STRATUS_PROJECT=self.config.project,
+            GOOGLE_CLOUD_PROJECT=self.config.project,
+        )
+        self.env.update(bootstrap.prepare(self.config.data_dir))
+        if self.broker is not None:
+            self.env.update(self.broker.env())
+        else:
+            print(f"warning: {self.broker_problem}", file=sys.stderr, flush=True)
+        for component in self.components():
+            self.supervisor.start(component)
+            if component.name == "firestore":
+                bootstrap.seed(self.config.data_dir, self.env)
+        from emulator.bus_setup import ensure_bus
+
+        ensure_bus(self.manifest, self.config.project, self.base_url, self.push_token)
+        _write_json(self.endpoints_file, self.endpoints())
+        self.ready_file.touch()
+
+    def endpoints(self) -> dict[str, object]:
+        broker = self.broker
+        return {
+            "base_url": self.base_url,
+            "firestore": self.firestore,
+            "pubsub": self.pubsub,
+            "mqtt": f"{broker.host}:{broker.port}" if broker else None,
+            "mqtt_ws": f"ws://{broker.host}:{broker.ws_port}" if broker else None,
+            "project": self.config.project,
+            "data_dir": str(self.config.data_dir),
+            "pid": os.getpid(),
+        }
+
+    def summary(self) -> str:
+        broker = self.broker
+        mqtt = f"{broker.host}:{broker.port}  (ws {broker.ws_port})" if broker else "off"
+        return (
+            f"  functions   {self.base_url}\n"
+            f"  firestore   {self.firestore}   (FIRESTORE_EMULATOR_HOST)\n"
+            f"  pubsub      {self.pubsub}   (PUBSUB_EMULATOR_HOST)\n"
+            f"  mqtt        {mqtt}\n"
+            f"  project     {self.config.project}\n"
+            f"  endpoints   {self.endpoints_file}\n"
+            f"  logs        {self.supervisor.log_dir}\n"
+            f"Stratus is ready: {self.base_url}/healthz  (Ctrl-C to stop)"
+        )
+
+    def stop(self) -> None:
+        self.supervisor.stop()
+        self.endpoints_file.unlink(missing_ok=True)
+        self.ready_file.unlink(missing_ok=True)
