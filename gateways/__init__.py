@@ -1,0 +1,1 @@
+"""Long-running connection holders (the MQTT bridge, WebSocket ingest), next to the functions."""

@@ -1,0 +1,52 @@
+"""The bridge's settings, read once from the environment (STRATUS_MQTT_* and STRATUS_BRIDGE_*)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from gateways.bridge.service import BridgeConfig
+from shared.broker import BrokerSettings
+from shared.settings import env_int
+
+__all__ = ["BridgeSettings"]
+
+
+@dataclass(frozen=True, slots=True)
+class BridgeSettings:
+    """Where the broker is, who the bridge is in its shared subscription, and batch bounds."""
+
+    broker: BrokerSettings
+    client_id: str
+    group: str
+    session_expiry: int
+    receive_maximum: int
+    core: BridgeConfig
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> BridgeSettings:
+        broker = BrokerSettings.from_env(environ)
+        if broker is None:
+            raise ValueError("STRATUS_MQTT_HOST is not set: the bridge needs a broker")
+        bridge_id = environ.get("STRATUS_BRIDGE_ID", "").strip() or socket.gethostname()
+        receive_maximum = env_int(environ, "STRATUS_BRIDGE_RECEIVE_MAXIMUM", 1000, minimum=1)
+        core = BridgeConfig(
+            telemetry_topic=environ.get("STRATUS_BRIDGE_TELEMETRY_TOPIC", "telemetry-raw"),
+            state_topic=environ.get("STRATUS_BRIDGE_STATE_TOPIC", "device-state"),
+            dead_letter_topic=environ.get("STRATUS_BRIDGE_DEAD_LETTER_TOPIC", "telemetry-dead"),
+            max_messages=env_int(environ, "STRATUS_BRIDGE_MAX_MESSAGES", 500, minimum=1),
+            max_bytes=env_int(environ, "STRATUS_BRIDGE_MAX_BYTES", 512 * 1024, minimum=1024),
+            max_delay=env_int(environ, "STRATUS_BRIDGE_MAX_DELAY_MS", 50, minimum=1) / 1000,
+            max_unacked=receive_maximum,
+            bridge_id=bridge_id,
+        )
+        return cls(
+            broker=broker,
+            client_id=f"stratus-bridge-{bridge_id}",
+            group=environ.get("STRATUS_BRIDGE_GROUP", "stratus"),
+            session_expiry=env_int(environ, "STRATUS_BRIDGE_SESSION_EXPIRY", 3600, minimum=0),
+            receive_maximum=receive_maximum,
+            core=core,
+        )
