@@ -37,7 +37,7 @@ class BridgeConfig:
     max_messages: int = 500
     max_bytes: int = 512 * 1024
     max_delay: float = 0.05
-    max_unacked: int = 1000  # flush everything early when this many messages wait for an ack
+    max_unacked: int = 1000  # the broker's window: flush everything when half of it is batched
     bridge_id: str = "bridge"
     retry_delay: float = 0.5
 
@@ -98,7 +98,7 @@ class Bridge:
             full = self._batcher.add(where.device, where.kind, entry, token, time.monotonic())
             if full is not None:
                 self._ready.append(full)
-            urgent = full is not None or self._unacked >= self.config.max_unacked // 2
+            urgent = full is not None or self._batcher.count >= self.config.max_unacked // 2
         if urgent:
             self._wake.set()
 
@@ -181,7 +181,7 @@ class Bridge:
         with self._lock:
             batches = self._ready
             self._ready = []
-            if everything or self._unacked >= self.config.max_unacked // 2:
+            if everything or self._batcher.count >= self.config.max_unacked // 2:
                 batches += self._batcher.drain()
             else:
                 batches += self._batcher.due(now)
