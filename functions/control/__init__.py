@@ -1,0 +1,1 @@
+"""The control function: device config (versioned, retained on MQTT), state and commands."""

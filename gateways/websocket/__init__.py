@@ -1,0 +1,1 @@
+"""The WebSocket ingest gateway: `python -m gateways.websocket` (see README.md in this folder)."""
