@@ -36,6 +36,7 @@ class MqttBridge:
     def __init__(self, settings: BridgeSettings, bus: Bus, org_of: Any) -> None:
         self.settings = settings
         self.connected = threading.Event()
+        self.subscribed = threading.Event()
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=settings.client_id,
@@ -49,16 +50,21 @@ class MqttBridge:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = lambda *args: self.subscribed.set()
         self.bridge = Bridge(bus, org_of, self._ack, settings.core)
         self._stop = threading.Event()
+        self._epoch = 0
         self._flusher = threading.Thread(
             target=self.bridge.run, args=(self._stop,), name="bridge-flusher", daemon=True
         )
 
-    def _ack(self, mids: list[int]) -> None:
-        for mid in mids:
-            if mid:
-                self.client.ack(mid, 1)
+    def _ack(self, tokens: list[int]) -> None:
+        # a token is (connection epoch << 16) | packet id: after a reconnect the broker resends
+        # what was unacknowledged, and a stale ack could hit a new message reusing the id
+        epoch = self._epoch
+        for token in tokens:
+            if token and token >> 16 == epoch:
+                self.client.ack(token & 0xFFFF, 1)
 
     def _on_connect(self, client: Any, userdata: Any, flags: Any, reason: Any, p: Any) -> None:
         if reason.is_failure:
@@ -66,6 +72,7 @@ class MqttBridge:
             return
         _log.info("connected as %s (session present: %s)", self.settings.client_id,
                   flags.session_present)  # fmt: skip
+        self._epoch += 1
         client.subscribe([(topic, 1) for topic in subscriptions(self.settings.group)])
         self.connected.set()
 
@@ -74,7 +81,7 @@ class MqttBridge:
         _log.warning("disconnected from the broker (%s); reconnecting", reason)
 
     def _on_message(self, client: Any, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        token = message.mid if message.qos else 0  # 0: QoS 0, nothing to acknowledge
+        token = (self._epoch << 16) | message.mid if message.qos else 0  # 0: nothing to ack
         content_type = getattr(message.properties, "ContentType", "") or ""
         self.bridge.receive(message.topic, message.payload, token, content_type)
 
