@@ -115,3 +115,31 @@ def test_api_config_and_commands_are_not_taken_by_the_bridge(broker: Broker) -> 
     assert bridge.stop()
     api.close()
     device.close()
+
+
+def test_after_a_dropped_connection_only_the_redelivered_copies_are_acknowledged(
+    broker: Broker,
+) -> None:
+    bus = MemoryBus(auto=False)
+    bridge = _bridge(broker, "drop", bus)
+    device = _device(broker, 0)
+    _burst(device, 30)
+    assert _until(lambda: bridge.bridge.stats["received"] == 30)
+    bridge.bridge.flush(everything=True)
+    bridge.connected.clear()
+    bridge.client.socket().close()  # the broker sees the connection drop; paho reconnects
+    assert bridge.connected.wait(10)
+    assert _until(lambda: bridge.bridge.stats["received"] == 60)  # the broker resent all 30
+    bus.auto = True
+    for future in list(bus.pending):
+        future.set_result("late")  # acks of the old connection: must not be sent
+    bridge.bridge.flush(everything=True)
+    assert _until(lambda: bridge.bridge.unacked == 0)
+    assert sorted(set(_timestamps(bus))) == list(range(30))
+    assert bridge.stop()
+    fresh = MemoryBus()
+    again = _bridge(broker, "drop", fresh)
+    time.sleep(0.5)
+    assert fresh.published == []  # the session owes nothing: every copy was acknowledged
+    assert again.stop()
+    device.close()
