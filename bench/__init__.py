@@ -1,0 +1,1 @@
+"""Load-testing harness and benchmarks for Stratus (`python -m bench --help`)."""
