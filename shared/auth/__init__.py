@@ -1,0 +1,33 @@
+"""Tokens, keys, passwords and request authentication for the provisioning API and its peers."""
+
+from shared.auth.config import AuthConfig, auth_config
+from shared.auth.keys import KeySet, jwks, keyset, public_jwk, thumbprint
+from shared.auth.tokens import (
+    Principal,
+    issue_consumer_token,
+    issue_device_token,
+    issue_user_token,
+    verify_token,
+)
+
+__all__ = [
+    "AuthConfig",
+    "KeySet",
+    "Principal",
+    "auth_config",
+    "issue_consumer_token",
+    "issue_device_token",
+    "issue_user_token",
+    "jwks",
+    "keyset",
+    "public_jwk",
+    "reset_caches",
+    "thumbprint",
+    "verify_token",
+]
+
+
+def reset_caches() -> None:
+    """Forget the settings and keys read so far (tests; a process normally reads them once)."""
+    auth_config.cache_clear()
+    keyset.cache_clear()
