@@ -1,6 +1,7 @@
 """Tokens, keys, passwords and request authentication for the provisioning API and its peers."""
 
 from shared.auth.config import AuthConfig, auth_config
+from shared.auth.guard import Authenticator, VersionLookup, bearer_token, require
 from shared.auth.keys import KeySet, jwks, keyset, public_jwk, thumbprint
 from shared.auth.tokens import (
     Principal,
@@ -12,15 +13,19 @@ from shared.auth.tokens import (
 
 __all__ = [
     "AuthConfig",
+    "Authenticator",
     "KeySet",
     "Principal",
+    "VersionLookup",
     "auth_config",
+    "bearer_token",
     "issue_consumer_token",
     "issue_device_token",
     "issue_user_token",
     "jwks",
     "keyset",
     "public_jwk",
+    "require",
     "reset_caches",
     "thumbprint",
     "verify_token",

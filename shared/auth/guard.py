@@ -1,0 +1,151 @@
+"""Request authentication: the bearer token, its verification, revocation, and scope checks.
+
+A function builds one `Authenticator` with a lookup of the current version of a principal
+(a user's `tv`, a device's or consumer's `kv`, None when it no longer exists), stacks
+`authenticator.middleware` and calls `require(request, ...)` in each protected route; routes
+that do not call it (sign-in) stay public. Lookups are cached per process for
+STRATUS_TOKEN_CACHE_SECONDS, so a rotation, password change or deletion takes effect on every
+instance within that bound.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Collection
+from typing import Any
+
+from shared.auth.config import auth_config
+from shared.auth.keys import KeySet
+from shared.auth.tokens import Principal, verify_token
+from shared.errors import AuthenticationError, PermissionDenied
+from shared.http import Request, Response
+
+__all__ = ["Authenticator", "VersionLookup", "bearer_token", "require"]
+
+VersionLookup = Callable[[Principal], int | None]
+
+_CONTEXT_KEY = "authenticator"
+_PRINCIPAL_KEY = "principal"
+_MAX_CACHED = 10_000
+
+_REVOKED = {
+    "user": "the user's tokens were revoked (password or role changed)",
+    "device": "the device key was rotated",
+    "consumer": "the consumer key was rotated",
+}
+
+
+def bearer_token(authorization: str | None) -> str:
+    """The token of an `authorization: Bearer <token>` header; 401 when absent or another form."""
+    if authorization is None or not authorization.strip():
+        raise AuthenticationError("authorization header missing; send 'Bearer <token>'")
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or " " in token:
+        raise AuthenticationError("authorization header must read 'Bearer <token>'")
+    return token
+
+
+class Authenticator:
+    """Verifies bearer tokens and checks that they are not revoked.
+
+    `keys` defaults to the process's key set, `cache_seconds` to STRATUS_TOKEN_CACHE_SECONDS;
+    `clock` (monotonic seconds) is injectable for tests.
+    """
+
+    def __init__(
+        self,
+        current_version: VersionLookup,
+        *,
+        keys: KeySet | None = None,
+        cache_seconds: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._lookup = current_version
+        self._keys = keys
+        self._ttl = auth_config().cache_seconds if cache_seconds is None else cache_seconds
+        self._clock = clock
+        self._cache: dict[tuple[str, str, str], tuple[float, int | None]] = {}
+        self._lock = threading.Lock()
+
+    def _current(self, principal: Principal) -> int | None:
+        key = (principal.kind, principal.org, principal.subject)
+        now = self._clock()
+        cached = self._cache.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        version = self._lookup(principal)  # errors (store down) propagate and are not cached
+        if self._ttl > 0:
+            with self._lock:
+                if len(self._cache) >= _MAX_CACHED:
+                    self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
+                    while len(self._cache) >= _MAX_CACHED:
+                        del self._cache[next(iter(self._cache))]
+                self._cache[key] = (now + self._ttl, version)
+        return version
+
+    def authenticate(self, authorization: str | None) -> Principal:
+        """The principal of an `authorization` header value: 401 if unreadable, 403 if invalid
+        or revoked."""
+        principal = verify_token(bearer_token(authorization), keys=self._keys)
+        current = self._current(principal)
+        if current is None:
+            raise PermissionDenied(f"token revoked: the {principal.kind} no longer exists")
+        if current != principal.version:
+            raise PermissionDenied(f"token revoked: {_REVOKED[principal.kind]}")
+        return principal
+
+    def principal(self, request: Request) -> Principal:
+        """The request's principal, authenticated once per request."""
+        found = request.context.get(_PRINCIPAL_KEY)
+        if isinstance(found, Principal):
+            return found
+        principal = self.authenticate(request.header("authorization"))
+        request.context[_PRINCIPAL_KEY] = principal
+        return principal
+
+    def require(
+        self,
+        request: Request,
+        *,
+        kinds: Collection[str] = ("user",),
+        role: str | None = None,
+    ) -> Principal:
+        """The principal, if its kind is one of `kinds` (and, for users, it has `role`)."""
+        principal = self.principal(request)
+        if principal.kind not in kinds:
+            if set(kinds) == {"user"}:
+                where = "the management API"
+            else:
+                where = f"this endpoint (it takes {' or '.join(sorted(kinds))} tokens)"
+            raise PermissionDenied(f"a {principal.kind} token cannot call {where}")
+        if role is not None and principal.kind == "user" and principal.role != role:
+            raise PermissionDenied(
+                f"this action needs an organisation {role}; the token's user is a {principal.role}"
+            )
+        return principal
+
+    def middleware(self, request: Request, call_next: Callable[[Request], Response]) -> Response:
+        """Make this authenticator available to `require(request, ...)`; authenticates nothing
+        by itself, so public routes stay public."""
+        request.context[_CONTEXT_KEY] = self
+        return call_next(request)
+
+    def clear(self) -> None:
+        """Forget every cached lookup."""
+        with self._lock:
+            self._cache.clear()
+
+
+def require(
+    request: Request, *, kinds: Collection[str] = ("user",), role: str | None = None
+) -> Principal:
+    """The request's principal through the function's `Authenticator.middleware`.
+
+    401 without a readable bearer token, 403 for an invalid, revoked or mis-scoped one.
+    """
+    authenticator: Any = request.context.get(_CONTEXT_KEY)
+    if not isinstance(authenticator, Authenticator):
+        raise RuntimeError("require() needs Authenticator.middleware in the function's stack")
+    return authenticator.require(request, kinds=kinds, role=role)
