@@ -3,6 +3,7 @@
 from shared.auth.config import AuthConfig, auth_config
 from shared.auth.guard import Authenticator, VersionLookup, bearer_token, require
 from shared.auth.keys import KeySet, jwks, keyset, public_jwk, thumbprint
+from shared.auth.passwords import check_policy, hash_password, verify_or_dummy, verify_password
 from shared.auth.tokens import (
     Principal,
     issue_consumer_token,
@@ -19,6 +20,8 @@ __all__ = [
     "VersionLookup",
     "auth_config",
     "bearer_token",
+    "check_policy",
+    "hash_password",
     "issue_consumer_token",
     "issue_device_token",
     "issue_user_token",
@@ -28,6 +31,8 @@ __all__ = [
     "require",
     "reset_caches",
     "thumbprint",
+    "verify_or_dummy",
+    "verify_password",
     "verify_token",
 ]
 
