@@ -1,0 +1,1 @@
+"""The JWKS function: publishes the public keys that verify Stratus tokens."""
