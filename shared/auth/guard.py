@@ -64,7 +64,7 @@ class Authenticator:
     ) -> None:
         self._lookup = current_version
         self._keys = keys
-        self._ttl = auth_config().cache_seconds if cache_seconds is None else cache_seconds
+        self._ttl = cache_seconds  # None: read STRATUS_TOKEN_CACHE_SECONDS on first use
         self._clock = clock
         self._cache: dict[tuple[str, str, str], tuple[float, int | None]] = {}
         self._lock = threading.Lock()
@@ -76,6 +76,8 @@ class Authenticator:
         if cached is not None and cached[0] > now:
             return cached[1]
         version = self._lookup(principal)  # errors (store down) propagate and are not cached
+        if self._ttl is None:
+            self._ttl = auth_config().cache_seconds
         if self._ttl > 0:
             with self._lock:
                 if len(self._cache) >= _MAX_CACHED:
