@@ -10,11 +10,15 @@ receive it.
 from __future__ import annotations
 
 import importlib
+import itertools
+import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import httpx
 
+from bench import stratus_api as api
 from bench.metrics import Outcome
 
 __all__ = ["SCENARIOS", "Context", "Scenario", "get", "register"]
@@ -102,3 +106,207 @@ class Trivial(Scenario):
     async def request(self, ctx: Context, vu: int) -> Outcome:
         response = await ctx.client.post("/", json={"vu": vu, "hello": "stratus"})
         return response.status_code
+
+
+class _Admin(Scenario):
+    """Scenarios that sign in as the admin during setup and may create devices and sensors."""
+
+    devices = 0  # devices to create, each with one sensor and its device token
+    sensors_per_device = 1
+
+    async def setup(self, ctx: Context) -> None:
+        token = await api.signin(ctx.client, ctx.username, ctx.password)
+        ctx.state["admin_token"] = token
+        ctx.state["devices"] = []
+        run = uuid.uuid4().hex[:8]
+        count = ctx.option("devices", self.devices)
+
+        async def make(n: int) -> dict[str, Any]:
+            device = await api.create_device(ctx.client, token, f"bench-{run}-{n}")
+            ctx.state["devices"].append({"id": device, "sensors": []})
+            sensors = [
+                await api.new_sensor(ctx.client, token, device, f"bench-{run}-{n}-{s}")
+                for s in range(self.sensors_per_device)
+            ]
+            key = await api.device_key(ctx.client, token, device)
+            return {"id": device, "sensors": sensors, "token": key}
+
+        ctx.state["devices"] = await api.each(range(count), make)
+
+    async def teardown(self, ctx: Context) -> None:
+        token = ctx.state.get("admin_token")
+        if not token:
+            return
+        await api.each(
+            ctx.state.get("devices", []),
+            lambda d: api.delete(ctx.client, token, f"/api/devices/{d['id']}"),
+        )
+
+    def _admin(self, ctx: Context) -> dict[str, str]:
+        return api.bearer(ctx.state["admin_token"])
+
+    def _device(self, ctx: Context, vu: int) -> dict[str, Any]:
+        devices = ctx.state["devices"]
+        return devices[vu % len(devices)]  # type: ignore[no-any-return]
+
+
+@register
+class Signin(Scenario):
+    """POST /api/users/signin with the admin credentials."""
+
+    name = "signin"
+    description = "POST /api/users/signin"
+    store_reads_per_request = 1
+
+    async def request(self, ctx: Context, vu: int) -> Outcome:
+        body = {"username": ctx.username, "password": ctx.password}
+        return (await ctx.client.post("/api/users/signin", json=body)).status_code
+
+
+@register
+class DeviceList(_Admin):
+    """GET /api/devices/ as the admin (one device exists)."""
+
+    name = "device-list"
+    description = "GET /api/devices/"
+    devices = 1
+    store_reads_per_request = 1
+
+    async def request(self, ctx: Context, vu: int) -> Outcome:
+        return (await ctx.client.get("/api/devices/", headers=self._admin(ctx))).status_code
+
+
+@register
+class SensorCreate(_Admin):
+    """POST /api/devices/{id}/sensors/ with a fresh name each time; teardown deletes them."""
+
+    name = "sensor-create"
+    description = "POST /api/devices/{id}/sensors/"
+    devices = 1
+    sensors_per_device = 0
+    store_reads_per_request = 1
+    store_writes_per_request = 1
+
+    def __init__(self) -> None:
+        self.created: list[tuple[str, str]] = []
+        self._sequence = itertools.count()
+
+    async def request(self, ctx: Context, vu: int) -> Outcome:
+        device = self._device(ctx, vu)["id"]
+        name = f"bench-{vu}-{next(self._sequence)}"
+        mapping = ctx.option("mapping", "")
+        answer = await api.create_sensor(
+            ctx.client, ctx.state["admin_token"], device, name, mapping
+        )
+        if answer.is_success:
+            self.created.append((device, str(answer.json()["id"])))
+        return answer.status_code
+
+    async def teardown(self, ctx: Context) -> None:
+        token = ctx.state.get("admin_token")
+        if token:
+            await api.each(
+                self.created,
+                lambda ds: api.delete(ctx.client, token, f"/api/devices/{ds[0]}/sensors/{ds[1]}"),
+            )
+        await super().teardown(ctx)
+
+
+@register
+class SensorGet(_Admin):
+    """GET /api/devices/{id}/sensors/{sid}."""
+
+    name = "sensor-get"
+    description = "GET /api/devices/{id}/sensors/{sid}"
+    devices = 1
+    store_reads_per_request = 1
+
+    async def request(self, ctx: Context, vu: int) -> Outcome:
+        device = self._device(ctx, vu)
+        path = f"/api/devices/{device['id']}/sensors/{device['sensors'][0]}"
+        return (await ctx.client.get(path, headers=self._admin(ctx))).status_code
+
+
+@register
+class IngestSingle(_Admin):
+    """POST /ingest with a device token: `batch` readings per request (options: batch, devices,
+    time_format). Devices are shared round-robin by the VUs."""
+
+    name = "ingest-single"
+    description = "POST /ingest, one reading per request"
+    devices = 10
+    batch = 1
+    # ingest publishes to telemetry-raw, the normalizer republishes: 2 publishes, 2 deliveries
+    bus_messages_per_request = 4
+
+    async def request(self, ctx: Context, vu: int) -> Outcome:
+        device = self._device(ctx, vu)
+        body = api.readings(
+            device["sensors"][0], ctx.option("batch", self.batch), ctx.option("time_format", "ns")
+        )
+        answer = await ctx.client.post("/ingest", json=body, headers=api.bearer(device["token"]))
+        return answer.status_code
+
+    def costs(self, ctx: Context) -> dict[str, int]:
+        batch = ctx.option("batch", self.batch)
+        return super().costs(ctx) | {"readings": batch, "store_writes": batch}
+
+
+@register
+class IngestBatch(IngestSingle):
+    """POST /ingest with 100 readings per request (`--option batch=N`)."""
+
+    name = "ingest-batch"
+    description = "POST /ingest, a batch of readings per request"
+    batch = 100
+
+
+@register
+class QueryRange(_Admin):
+    """GET /api/devices/{d}/sensors/{s}/data over the last hour, after seeding readings
+    (options: seed, time_format)."""
+
+    name = "query-range"
+    description = "GET .../data?from=..&to=.. (one hour)"
+    devices = 1
+    store_reads_per_request = 1
+
+    async def setup(self, ctx: Context) -> None:
+        await super().setup(ctx)
+        device = ctx.state["devices"][0]
+        hour = 3600 * 10**9
+        now = time.time_ns()
+        seed = ctx.option("seed", 1000)
+        step = hour // max(seed, 1)
+        fmt = ctx.option("time_format", "ns")
+        for first in range(0, seed, 500):
+            body = api.readings(
+                device["sensors"][0], min(500, seed - first), fmt, now - hour + first * step, step
+            )
+            answer = await ctx.client.post(
+                "/ingest", json=body, headers=api.bearer(device["token"])
+            )
+            if not answer.is_success:
+                raise api.SetupError(f"seeding readings: {answer.status_code} {answer.text[:300]}")
+        ctx.state["window"] = [api.timestamp(now - hour, fmt), api.timestamp(now + hour, fmt)]
+
+    async def request(self, ctx: Context, vu: int) -> Outcome:
+        device = self._device(ctx, vu)
+        start, end = ctx.state["window"]
+        path = f"/api/devices/{device['id']}/sensors/{device['sensors'][0]}/data"
+        params = {"from": start, "to": end} | self._params()
+        return (await ctx.client.get(path, params=params, headers=self._admin(ctx))).status_code
+
+    def _params(self) -> dict[str, str]:
+        return {}
+
+
+@register
+class QueryAgg(QueryRange):
+    """The same range, aggregated: agg=mean, every=1m."""
+
+    name = "query-agg"
+    description = "GET .../data?from=..&to=..&agg=mean&every=1m"
+
+    def _params(self) -> dict[str, str]:
+        return {"agg": "mean", "every": "1m"}
