@@ -44,9 +44,8 @@ def subscriber(emulator: RunningService) -> Iterator[pubsub_v1.SubscriberClient]
 
 @pytest.fixture
 def names() -> Callable[[str], str]:
-    """A unique id per test for topics and subscriptions: names('t') -> 't-1a2b3c4d'."""
-    suffix = uuid.uuid4().hex[:8]
-    return lambda base: f"{base}-{suffix}"
+    """A fresh unique id at each call: names('t') -> 't-1a2b3c4d'."""
+    return lambda base: f"{base}-{uuid.uuid4().hex[:8]}"
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 20.0, every: float = 0.05) -> Any:
