@@ -13,9 +13,10 @@ from shared.settings import settings
 
 if TYPE_CHECKING:
     from shared.broker import BrokerAdmin, BrokerPublisher, BrokerSettings
+    from shared.bus import Bus
     from shared.store import Store
 
-__all__ = ["broker_admin", "broker_publisher", "broker_settings", "store"]
+__all__ = ["broker_admin", "broker_publisher", "broker_settings", "bus", "store"]
 
 
 @lru_cache(maxsize=1)
@@ -25,6 +26,15 @@ def store() -> Store:
     from shared.store.firestore import FirestoreStore
 
     return FirestoreStore(settings().project)
+
+
+@lru_cache(maxsize=1)
+def bus() -> Bus:
+    """The message bus of this process (Pub/Sub, or the emulator's when PUBSUB_EMULATOR_HOST is
+    set), with publisher batching on."""
+    from shared.bus.pubsub import PubSubBus
+
+    return PubSubBus(settings().project)
 
 
 @lru_cache(maxsize=1)
