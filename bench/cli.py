@@ -1,0 +1,248 @@
+"""`python -m bench run|report|scenarios|coldstart`: the harness' command line.
+
+Every flag has an environment variable (shown in --help) so CI and cloud runs need no editing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+__all__ = ["main"]
+
+RESULTS = Path("bench/results")
+
+
+def _env(name: str, default: Any = None) -> Any:
+    return os.environ.get(name, default)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run one scenario under one profile")
+    run.add_argument(
+        "--target",
+        default=_env("STRATUS_BENCH_TARGET", "http://127.0.0.1:8080"),
+        help="base URL (STRATUS_BENCH_TARGET)",
+    )
+    run.add_argument(
+        "--scenario",
+        default=_env("STRATUS_BENCH_SCENARIO", "trivial"),
+        help="a scenario name or package.module:Class (STRATUS_BENCH_SCENARIO)",
+    )
+    run.add_argument(
+        "--profile",
+        choices=["linear", "random", "spike", "sprint", "rate"],
+        default=_env("STRATUS_BENCH_PROFILE"),
+        help="VU profile, or rate for open loop (default: rate with --rate, else linear)",
+    )
+    run.add_argument(
+        "--scale",
+        type=float,
+        default=float(_env("STRATUS_BENCH_SCALE", 1.0)),
+        help="time scale: 0.05 turns 30 minutes into 90 s (STRATUS_BENCH_SCALE)",
+    )
+    run.add_argument("--duration", type=float, help="total seconds (overrides --scale)")
+    run.add_argument("--vus", type=float, help="peak VUs (default: the study's, 100)")
+    run.add_argument("--vu-scale", type=float, default=1.0, help="multiply the profile's VUs")
+    run.add_argument("--rate", type=float, help="open loop: requests per second")
+    run.add_argument(
+        "--concurrency",
+        type=int,
+        default=100,
+        help="open loop: most requests in flight (more arrivals are dropped)",
+    )
+    run.add_argument(
+        "--think", type=float, default=0.0, help="closed loop: seconds between requests"
+    )
+    run.add_argument("--timeout", type=float, default=30.0, help="per request, seconds")
+    run.add_argument(
+        "--username",
+        default=_env("STRATUS_ADMIN_USERNAME", "admin"),
+        help="admin user (STRATUS_ADMIN_USERNAME)",
+    )
+    run.add_argument(
+        "--password",
+        default=_env("STRATUS_ADMIN_PASSWORD"),
+        help="admin password (STRATUS_ADMIN_PASSWORD)",
+    )
+    run.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="scenario option, e.g. batch=100, devices=10, time_format=rfc3339",
+    )
+    run.add_argument("--out", help="results folder (default bench/results/<stamp>-<scenario>)")
+    run.add_argument(
+        "--baseline",
+        action="store_true",
+        help="also run the same profile against a functions-framework echo function",
+    )
+    run.add_argument(
+        "--server-pid",
+        type=int,
+        action="append",
+        default=[],
+        help="a local target's process: its CPU seconds (with children) feed the cost",
+    )
+    run.add_argument("--processes", type=int, default=1, help="load generator processes")
+    run.add_argument("--quiet", action="store_true", help="no live progress line")
+
+    report = commands.add_parser("report", help="write BENCHMARKS.md from the latest results")
+    report.add_argument("--results", default=str(RESULTS))
+    report.add_argument("--output", default="BENCHMARKS.md")
+
+    commands.add_parser("scenarios", help="list the scenarios")
+
+    cold = commands.add_parser("coldstart", help="cold start and memory of every function")
+    cold.add_argument("--manifest", default=_env("STRATUS_MANIFEST", "serverless.yml"))
+    cold.add_argument("--function", action="append", default=[], help="only these functions")
+    cold.add_argument("--out", help="write the JSON here (default bench/results/coldstart.json)")
+    return parser
+
+
+def _options(pairs: Sequence[str]) -> dict[str, str]:
+    options = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"--option {pair!r}: expected NAME=VALUE")
+        options[name] = value
+    return options
+
+
+def _run(args: argparse.Namespace, command: str) -> int:
+    from bench import cost, profiles, report
+    from bench.load import LoadConfig
+    from bench.parallel import run_processes
+    from bench.scenarios import get
+
+    name = args.profile or ("rate" if args.rate else "linear")
+    profile = profiles.make(
+        name, scale=args.scale, vus=args.vus, vu_scale=args.vu_scale, duration=args.duration,
+        rate_per_second=args.rate,
+    )  # fmt: skip
+    scenario = get(args.scenario)
+    config = LoadConfig(
+        args.target, profile, timeout=args.timeout, think=args.think,
+        concurrency=args.concurrency, progress=not args.quiet, username=args.username,
+        password=args.password, options=_options(args.option),
+    )  # fmt: skip
+    described = {
+        "target": args.target, "profile": name, "points": profile.points,
+        "duration_s": profile.duration, "open_loop": profile.open_loop,
+        "scale": args.scale, "vus": args.vus, "vu_scale": args.vu_scale, "rate": args.rate,
+        "concurrency": args.concurrency, "think": args.think, "timeout": args.timeout,
+        "options": config.options, "processes": args.processes, "username": args.username,
+    }  # fmt: skip
+    print(f"{scenario.name or args.scenario} / {name}: {profile.duration:.1f} s against "
+          f"{args.target}; Ctrl-C stops early and keeps the results", file=sys.stderr)  # fmt: skip
+    cpu_before = cost.cpu_seconds(args.server_pid) if args.server_pid else 0.0
+    loaded = run_processes(scenario, config, args.processes)
+    cpu = cost.cpu_seconds(args.server_pid) - cpu_before if args.server_pid else 0.0
+    result = report.build(loaded, scenario=args.scenario, config=described, command=command)
+
+    per = result["costs_per_request"]
+    counts = cost.Counts(
+        requests=result["requests"], readings=per["readings"] * result["requests"],
+        bus_messages=per["bus_messages"] * result["requests"],
+        bus_message_bytes=int(per.get("bus_message_bytes", 0)),
+        store_reads=per["store_reads"] * result["requests"],
+        store_writes=per["store_writes"] * result["requests"], cpu_seconds=cpu,
+    )  # fmt: skip
+    result["cost"] = cost.project(counts, cost.load_prices())
+    result["cost"]["cpu_measured"] = bool(args.server_pid)
+
+    if args.baseline and not loaded.interrupted:
+        from bench.baseline import functions_framework_echo, summarize
+        from bench.scenarios import Trivial
+
+        with functions_framework_echo() as url:
+            print(f"baseline: functions-framework echo at {url}", file=sys.stderr)
+            base_config = LoadConfig(
+                url, profile, timeout=args.timeout, think=args.think,
+                concurrency=args.concurrency, progress=not args.quiet,
+            )  # fmt: skip
+            base_load = run_processes(Trivial(), base_config, args.processes)
+        base = report.build(base_load, scenario="trivial", config={}, command="")
+        result["baseline"] = summarize("functions-framework echo", result, base)
+
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = args.out or RESULTS / f"{stamp}-{args.scenario.replace(':', '.')}-{name}"
+    folder = report.write(result, out)
+    lat = result["latency_ms"]
+    print(f"{result['requests']} requests, {result['errors']} errors, goodput "
+          f"{100 * result['goodput']:.1f}%, {result['throughput_rps']:.1f} req/s, p50 "
+          f"{lat['p50']:.2f} ms, p95 {lat['p95']:.2f} ms, p99 {lat['p99']:.2f} ms -> {folder}",
+          file=sys.stderr)  # fmt: skip
+    return 130 if loaded.interrupted else 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    import json
+
+    from bench import report
+
+    results = report.latest(args.results)
+    if not results:
+        print(f"no results under {args.results}", file=sys.stderr)
+        return 1
+    cold_path = Path(args.results) / "coldstart.json"
+    cold = json.loads(cold_path.read_text()) if cold_path.exists() else None
+    Path(args.output).write_text(report.benchmarks(results, cold))
+    print(f"{args.output}: {len(results)} scenario runs", file=sys.stderr)
+    return 0
+
+
+def _coldstart(args: argparse.Namespace) -> int:
+    import json
+
+    from bench import coldstart
+
+    rows = coldstart.measure_all(args.manifest, args.function or None)
+    for row in rows:
+        print(coldstart.line(row))
+    out = Path(args.out or RESULTS / "coldstart.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(rows, indent=1) + "\n")
+    return 0 if all(row.get("error") is None for row in rows) else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = _parser().parse_args(argv)
+    command = "python -m bench " + shlex.join(
+        a for a in argv if not (a.startswith("--password") and "=" in a)
+    )
+    if args.command == "run":
+        started = time.monotonic()
+        code = _run(args, _hide_password(command))
+        print(f"done in {time.monotonic() - started:.1f} s", file=sys.stderr)
+        return code
+    if args.command == "report":
+        return _report(args)
+    if args.command == "coldstart":
+        return _coldstart(args)
+    from bench.scenarios import SCENARIOS
+
+    for name, cls in sorted(SCENARIOS.items()):
+        print(f"{name:15s} {cls.description}")
+    return 0
+
+
+def _hide_password(command: str) -> str:
+    parts = shlex.split(command)
+    for i, part in enumerate(parts[:-1]):
+        if part == "--password":
+            parts[i + 1] = "***"
+    return shlex.join(parts)
