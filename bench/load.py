@@ -84,8 +84,17 @@ class _Run:
     def __init__(self, scenario: Scenario, ctx: Context, config: LoadConfig, stop: asyncio.Event):
         self.scenario, self.ctx, self.config, self.stop = scenario, ctx, config, stop
         self.recorder = Recorder()
-        self.vus: list[int] = []
-        self.active = 0
+        self.vus: list[int] = []  # the most VUs (or requests in flight) in each second
+        self._active = self._peak = 0
+
+    @property
+    def active(self) -> int:
+        return self._active
+
+    @active.setter
+    def active(self, value: int) -> None:
+        self._active = value
+        self._peak = max(self._peak, value)
 
     async def closed_loop(self, clock: _Clock) -> None:
         flags: list[asyncio.Event] = []
@@ -168,7 +177,8 @@ class _Run:
         while True:
             await asyncio.sleep(1.0 - (clock() % 1.0))
             now = clock()
-            self.vus.append(self.active)
+            self.vus.append(self._peak)
+            self._peak = self._active
             if not self.config.progress:
                 continue
             last = self.recorder.last_second(now) or {}
