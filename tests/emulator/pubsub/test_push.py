@@ -14,17 +14,22 @@ import pytest
 from tests.emulator.pubsub.conftest import PROJECT, wait_for
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # the default backlog of 5 drops bursts of new connections
+    daemon_threads = True
+
+
 class Endpoint:
     """A push endpoint that records every request and answers `status(n)` to the n-th (from 1)."""
 
-    def __init__(self, status: Callable[[int], int]) -> None:
+    def __init__(self, status: Callable[[int], int], protocol: str = "HTTP/1.1") -> None:
         self.status = status
         self.requests: list[tuple[str, dict[str, str], dict[str, Any]]] = []
         self.lock = threading.Lock()
         endpoint = self
 
         class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # keep-alive, as Cloud Run
+            protocol_version = protocol  # 1.1: keep-alive, as Cloud Run; 1.0: close each time
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["content-length"]))
@@ -44,7 +49,7 @@ class Endpoint:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/_/events/sink?token=t"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -55,11 +60,11 @@ class Endpoint:
 
 
 @pytest.fixture
-def endpoint_factory() -> Iterator[Callable[[Callable[[int], int]], Endpoint]]:
+def endpoint_factory() -> Iterator[Callable[..., Endpoint]]:
     made: list[Endpoint] = []
 
-    def make(status: Callable[[int], int]) -> Endpoint:
-        made.append(Endpoint(status))
+    def make(status: Callable[[int], int], protocol: str = "HTTP/1.1") -> Endpoint:
+        made.append(Endpoint(status, protocol))
         return made[-1]
 
     yield make
@@ -126,7 +131,7 @@ def test_push_is_a_cloudevent_and_retries_after_500(publisher, subscriber, names
 
 
 def test_push_dead_letters_after_max_attempts(publisher, subscriber, names, endpoint_factory):
-    endpoint = endpoint_factory(lambda n: 503)
+    endpoint = endpoint_factory(lambda n: 503, "HTTP/1.0")
     topic, _, parked = _push_subscription(publisher, subscriber, names, endpoint.url, 3)
     publisher.publish(topic, b"poison", kind="bad").result()
 
