@@ -43,7 +43,7 @@ def _check(folder, profile):
 def test_closed_loop_profiles(echo_server, tmp_path, profile):
     out = tmp_path / profile
     args = ["run", "--target", echo_server, "--scenario", "trivial", "--profile", profile,
-            "--scale", "0.002", "--vus", "4", "--out", str(out), "--quiet"]  # fmt: skip
+            "--scale", "0.005", "--vus", "4", "--out", str(out), "--quiet"]  # fmt: skip
     assert main(args) == 0
     result = _check(out, profile)
     assert max(row["vus"] or 0 for row in result["series"]) <= 4
@@ -77,3 +77,12 @@ def test_scenarios_lists_every_scenario(capsys):
     listed = capsys.readouterr().out
     for name in ("trivial", "signin", "ingest-batch", "query-agg", "sensor-create"):
         assert name in listed
+
+
+def test_two_generator_processes_merge_their_histograms(echo_server, tmp_path):
+    out = tmp_path / "two"
+    args = ["run", "--target", echo_server, "--profile", "sprint", "--duration", "1",
+            "--vus", "4", "--processes", "2", "--out", str(out), "--quiet"]  # fmt: skip
+    assert main(args) == 0
+    result = _check(out, "sprint")
+    assert max(row["vus"] or 0 for row in result["series"]) == 4  # 2 per process
