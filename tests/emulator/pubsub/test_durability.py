@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from google.cloud import pubsub_v1
 
-from tests.emulator.pubsub.conftest import PROJECT
+from tests.emulator.pubsub.conftest import PROJECT, wait_for
+from tests.emulator.pubsub.test_push import Endpoint
 from tests.support.services import running_service
 
 
@@ -47,3 +49,43 @@ def test_confirmed_messages_survive_kill_9(tmp_path, monkeypatch):
 
         service.stop()  # SIGTERM: a clean stop
         assert service.process.returncode == 0
+
+
+@pytest.mark.e2e
+def test_pending_pushes_resume_after_kill_9(tmp_path, monkeypatch):
+    failing = True
+    endpoint = Endpoint(lambda n: 500 if failing else 200)
+    try:
+        with running_service("pubsub", tmp_path) as service:
+            publisher, subscriber = _clients(monkeypatch, service.address)
+            topic = publisher.topic_path(PROJECT, "pushed")
+            publisher.create_topic(name=topic)
+            subscriber.create_subscription(
+                request={
+                    "name": subscriber.subscription_path(PROJECT, "pushed-sub"),
+                    "topic": topic,
+                    "ack_deadline_seconds": 1,
+                    "push_config": {"push_endpoint": endpoint.url},
+                    "retry_policy": {
+                        "minimum_backoff": {"nanos": 100_000_000},
+                        "maximum_backoff": {"nanos": 200_000_000},
+                    },
+                }
+            )
+            message_id = publisher.publish(topic, b"pending").result(timeout=30)
+            publisher.transport.close()
+            subscriber.close()
+            wait_for(lambda: len(endpoint.requests) >= 2)  # failing and retried
+
+            service.kill()
+            failing = False
+            service.port = 0
+            service.start()
+
+            def delivered():
+                with endpoint.lock:
+                    return [h for _, h, _ in endpoint.requests[2:] if h["ce-id"] == message_id]
+
+            wait_for(delivered, timeout=30)
+    finally:
+        endpoint.close()
