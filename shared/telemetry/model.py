@@ -1,0 +1,148 @@
+"""The normalized telemetry message (topic `telemetry-normalized`): typed readings of one device.
+
+Schema (JSON, encoded with orjson)::
+
+    {"org": str, "device": str,
+     "source": {"message_id": str, "transport": str},
+     "readings": [{"sensor": str, "ts": int, "value": <typed>, "type": str, "unit"?: str}, ...]}
+
+`ts` is integer nanoseconds since the epoch (0 <= ts < 2**63); `type` is a canonical sensor type
+(double, long, boolean, string, object) and `value` is already of that type; `readings` is
+never empty.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from shared.errors import BadRequest
+from shared.telemetry.errors import _Collector
+from shared.telemetry.types import INT64_MAX, TYPES, TypeMismatch, coerce
+
+__all__ = ["NormalizedMessage", "Reading", "Source"]
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One typed value of one sensor at one instant (ns since the epoch)."""
+
+    sensor: str
+    ts: int
+    value: Any
+    type: str
+    unit: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {"sensor": self.sensor, "ts": self.ts, "value": self.value, "type": self.type}
+        if self.unit is not None:
+            out["unit"] = self.unit
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a message came from: the ingest request or bridge batch id, and the transport."""
+
+    message_id: str
+    transport: str
+
+
+@dataclass(frozen=True, slots=True)
+class NormalizedMessage:
+    """The normalizer's output for one raw bus message, and the writer's input."""
+
+    org: str
+    device: str
+    source: Source
+    readings: tuple[Reading, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "org": self.org,
+            "device": self.device,
+            "source": {"message_id": self.source.message_id, "transport": self.source.transport},
+            "readings": [r.to_dict() for r in self.readings],
+        }
+
+    def to_bytes(self) -> bytes:
+        return orjson.dumps(self.to_dict())
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> NormalizedMessage:
+        """Parse and validate; BadRequest for non-JSON, InvalidReadings naming each problem."""
+        try:
+            body = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            raise BadRequest(f"normalized message is not valid JSON: {exc}") from None
+        return cls.from_dict(body)
+
+    @classmethod
+    def from_dict(cls, body: Any) -> NormalizedMessage:
+        problems = _Collector()
+        if not isinstance(body, dict):
+            problems.add("message", "must be a JSON object")
+            problems.raise_if_any()
+        for key in body.keys() - {"org", "device", "source", "readings"}:
+            problems.add(key, "unknown field")
+        org, device = _text(body, "org", "", problems), _text(body, "device", "", problems)
+        source = body.get("source")
+        message_id = transport = ""
+        if not isinstance(source, dict):
+            problems.add("source", "must be an object {message_id, transport}")
+        else:
+            message_id = _text(source, "message_id", "source.", problems, empty_ok=True)
+            transport = _text(source, "transport", "source.", problems)
+        raw = body.get("readings")
+        readings: list[Reading] = []
+        if not isinstance(raw, list) or not raw:
+            problems.add("readings", "must be a non-empty array")
+        else:
+            for index, item in enumerate(raw):
+                reading = _reading(item, f"readings[{index}]", problems)
+                if reading is not None:
+                    readings.append(reading)
+        problems.raise_if_any()
+        return cls(org, device, Source(message_id, transport), tuple(readings))
+
+
+def _text(
+    obj: dict[str, Any], key: str, prefix: str, problems: _Collector, *, empty_ok: bool = False
+) -> str:
+    value = obj.get(key)
+    if not isinstance(value, str) or (not value and not empty_ok):
+        problems.add(prefix + key, "must be a string" if empty_ok else "must be a non-empty string")
+        return ""
+    return value
+
+
+def _reading(item: Any, where: str, problems: _Collector) -> Reading | None:
+    if not isinstance(item, dict):
+        problems.add(where, "must be an object")
+        return None
+    before = problems.total
+    for key in item.keys() - {"sensor", "ts", "value", "type", "unit"}:
+        problems.add(f"{where}.{key}", "unknown field")
+    sensor = _text(item, "sensor", f"{where}.", problems)
+    ts = item.get("ts")
+    if not isinstance(ts, int) or isinstance(ts, bool) or not 0 <= ts <= INT64_MAX:
+        problems.add(f"{where}.ts", "must be an integer number of ns, 0 <= ts < 2**63")
+    type_ = item.get("type")
+    value = item.get("value")
+    if type_ not in TYPES:
+        problems.add(f"{where}.type", f"must be one of {', '.join(TYPES)}")
+    elif "value" not in item:
+        problems.add(f"{where}.value", "is missing")
+    else:
+        try:
+            value = coerce(value, type_)
+        except TypeMismatch as exc:
+            problems.add(f"{where}.value", str(exc))
+    unit = item.get("unit")
+    if unit is not None and not isinstance(unit, str):
+        problems.add(f"{where}.unit", "must be a string")
+    if problems.total != before or not isinstance(ts, int) or not isinstance(type_, str):
+        return None
+    return Reading(sensor, ts, value, type_, unit)
