@@ -1,7 +1,15 @@
-"""The transport-free core of the telemetry pipeline: body formats, types, normalized model."""
+"""The transport-free core of the telemetry pipeline: body formats, types, normalized model.
+
+Modules: `reference` (the reference ingest format), `senml` (RFC 8428 JSON, resolved),
+`timestamps` (exact conversion to ns, unit detection), `types` (sensor value types), `model`
+(the normalized message), `errors` (InvalidReadings, listing every problem of a body).
+"""
 
 from shared.telemetry.errors import InvalidReadings, Problem
 from shared.telemetry.model import NormalizedMessage, Reading, Source
+from shared.telemetry.reference import RawReading
+from shared.telemetry.senml import Record
+from shared.telemetry.timestamps import detect_unit, timestamp_to_ns
 from shared.telemetry.types import TYPES, TypeMismatch, canonical_type, coerce
 
 __all__ = [
@@ -9,9 +17,13 @@ __all__ = [
     "InvalidReadings",
     "NormalizedMessage",
     "Problem",
+    "RawReading",
     "Reading",
+    "Record",
     "Source",
     "TypeMismatch",
     "canonical_type",
     "coerce",
+    "detect_unit",
+    "timestamp_to_ns",
 ]
