@@ -1,0 +1,1 @@
+"""The normalizer function: raw telemetry (reference, SenML, MQTT batches) to typed readings."""
