@@ -1,0 +1,182 @@
+"""Core of HTTP ingest: check a device's body at the door (all or nothing) and publish it as one
+raw telemetry message; the WebSocket gateway submits its frames through the same object."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Protocol
+
+import orjson
+
+from shared.auth.guard import Authenticator
+from shared.bus import Bus
+from shared.errors import BadRequest, PermissionDenied, UnsupportedMediaType, ValidationError
+from shared.telemetry import reference, senml
+
+__all__ = [
+    "JSON",
+    "RAW_TOPIC",
+    "SENML",
+    "Body",
+    "Device",
+    "Ingest",
+    "SensorIds",
+    "read_body",
+]
+
+RAW_TOPIC = "telemetry-raw"
+JSON = "application/json"
+SENML = senml.CONTENT_TYPE
+_SENML_FIELDS = frozenset(
+    {"bn", "bt", "bu", "bv", "bs", "bver", "n", "u", "v", "vs", "vb", "vd", "s", "t", "ut"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """The device a verified token speaks for."""
+
+    id: str
+    org: str
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """A body that passed the door: its format (`reference` or `senml`, the normalizer's names),
+    how many readings it carries, and the sensor id each reference reading names, in order."""
+
+    format: str
+    count: int
+    sensor_ids: tuple[str, ...] = ()
+
+
+class SensorIds(Protocol):
+    """The ids of a device's sensors; `fresh` bypasses any cache (asked before refusing)."""
+
+    def __call__(self, org: str, device: str, *, fresh: bool = False) -> Collection[str]: ...
+
+
+def _sniff(parsed: object) -> str:
+    """`senml` for an array of SenML records, else `reference` (whose parser names what is
+    wrong with anything else)."""
+    if isinstance(parsed, list) and parsed and isinstance(parsed[0], dict):
+        first = parsed[0]
+        if first and "sensor_id" not in first and first.keys() <= _SENML_FIELDS:
+            return "senml"
+    return "reference"
+
+
+def read_body(body: bytes, media_type: str, received_ns: int) -> Body:
+    """Check a body syntactically, all or nothing.
+
+    `media_type` is the content type without parameters: `application/json` (or none: the
+    format is recognised from the shape) for reference readings or a SenML array,
+    `application/senml+json` for SenML. 415 for any other type, 400 (BadRequest, or
+    InvalidReadings naming every problem as `readings[3].timestamp` / `records[0].v`) for a
+    body that is not one of the formats. Types are the normalizer's business, not checked here.
+    """
+    if media_type and media_type not in (JSON, SENML):
+        raise UnsupportedMediaType(
+            f"content type {media_type!r} is not supported; send {JSON} (reference readings) "
+            f"or {SENML} (SenML)"
+        )
+    if not body.strip():
+        raise BadRequest("request body is empty; expected a reading, an array of readings or SenML")
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"request body is not valid JSON: {exc}") from None
+    fmt = "senml" if media_type == SENML else _sniff(parsed)
+    if fmt == "reference":
+        readings = reference.parse(parsed)
+        return Body("reference", len(readings), tuple(r.sensor_id for r in readings))
+    records = senml.resolve(parsed, received_ns)
+    if not records:
+        raise ValidationError(
+            "the SenML pack carries no reading (only base fields)", field="records"
+        )
+    return Body("senml", len(records))
+
+
+class Ingest:
+    """Authenticates devices and publishes their checked bodies to `telemetry-raw`.
+
+    One bus message per body, its data the body exactly as sent, attributes `org`, `device`,
+    `format`, `received_ns`, `transport`, `request_id` (functions/normalizer/README.md). The
+    future of `submit` gives the number of readings once the bus confirmed the message, or
+    raises Unavailable: only then may the caller answer the device.
+    """
+
+    def __init__(
+        self,
+        bus: Bus,
+        authenticator: Authenticator,
+        sensor_ids: SensorIds,
+        *,
+        transport: str = "http",
+        topic: str = RAW_TOPIC,
+        clock: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self.bus = bus
+        self.authenticator = authenticator
+        self.sensor_ids = sensor_ids
+        self.transport = transport
+        self.topic = topic
+        self.clock = clock
+
+    def authenticate(self, authorization: str | None) -> Device:
+        """The device of an `authorization: Bearer <device token>` header: 401 when the header is
+        missing or malformed, 403 for an invalid, revoked or deleted device's token, or a token
+        that is not a device's."""
+        principal = self.authenticator.authenticate(authorization)
+        if principal.kind != "device":
+            raise PermissionDenied(
+                f"a {principal.kind} token cannot send telemetry; use the device's token"
+            )
+        return Device(principal.subject, principal.org)
+
+    def submit(
+        self, device: Device, body: bytes, request_id: str, media_type: str = ""
+    ) -> Future[int]:
+        """Check `body` (raising 400, 403 or 415 before anything is published) and publish it."""
+        received_ns = self.clock()
+        checked = read_body(body, media_type, received_ns)
+        if checked.sensor_ids:
+            self._check_sensors(device, checked.sensor_ids)
+        attributes = {
+            "org": device.org,
+            "device": device.id,
+            "format": checked.format,
+            "received_ns": str(received_ns),
+            "transport": self.transport,
+            "request_id": request_id,
+        }
+        published = self.bus.publish(self.topic, body, attributes)
+        result: Future[int] = Future()
+
+        def done(future: Future[str]) -> None:
+            error = future.exception()
+            if error is None:
+                result.set_result(checked.count)
+            else:
+                result.set_exception(error)
+
+        published.add_done_callback(done)
+        return result
+
+    def _check_sensors(self, device: Device, named: Sequence[str]) -> None:
+        """403 naming the first reading whose sensor is not one of the device's; the directory is
+        asked afresh before refusing, so a sensor created a moment ago is accepted."""
+        known = self.sensor_ids(device.org, device.id)
+        if all(sensor in known for sensor in named):
+            return
+        known = self.sensor_ids(device.org, device.id, fresh=True)
+        for index, sensor in enumerate(named):
+            if sensor not in known:
+                raise PermissionDenied(
+                    f"readings[{index}].sensor_id: {sensor[:64]!r} is not a sensor of this device",
+                    field=f"readings[{index}].sensor_id",
+                )
