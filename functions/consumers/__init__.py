@@ -1,0 +1,1 @@
+"""The consumers function: applications that read data, their grants and read-only keys."""

@@ -1,0 +1,29 @@
+"""Entry points of the devices function: Cloud Run (`http`), OpenWhisk (`main`), the emulator."""
+
+from functools import lru_cache
+
+from functions.devices.api import build_router
+from functions.devices.service import Devices
+from shared import clients
+from shared.auth import Authenticator
+from shared.directory import version_lookup
+from shared.function import HttpFunction
+from shared.platforms import functions_framework, openwhisk
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+@lru_cache(maxsize=1)
+def devices() -> Devices:
+    return Devices(clients.store(), clients.broker_admin())
+
+
+authenticator = Authenticator(version_lookup(clients.store))
+app = HttpFunction(
+    "devices",
+    build_router(devices),
+    middlewares=[authenticator.middleware],
+    max_body_bytes=MAX_BODY_BYTES,
+)
+http = functions_framework.http_entry(app)
+main = openwhisk.web_action(app)

@@ -1,0 +1,1 @@
+"""The sensors function: the sensors of a device, their tree paths and value mappings."""
