@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import os
+import secrets
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
-__all__ = ["prepare", "seed"]
+if TYPE_CHECKING:
+    from shared.store import Store
+
+__all__ = ["first_organisation", "prepare", "seed"]
 
 
 def _signing_key(path: Path) -> None:
@@ -46,3 +53,64 @@ def seed(data_dir: Path, env: dict[str, str]) -> None:
 
     Runs after the Firestore endpoint is up, with FIRESTORE_EMULATOR_HOST set; idempotent.
     """
+    from shared.settings import DEFAULT_PROJECT
+    from shared.store.firestore import FirestoreStore
+
+    project = os.environ.get("STRATUS_PROJECT") or env.get("STRATUS_PROJECT") or DEFAULT_PROJECT
+    given = os.environ.get("STRATUS_ADMIN_PASSWORD") or env.get("STRATUS_ADMIN_PASSWORD") or None
+    first_organisation(FirestoreStore(project), given)
+
+
+MARKER = "_stratus/bootstrap"
+ADMIN = "admin"
+
+
+def first_organisation(store: Store, password: str | None, out: TextIO = sys.stdout) -> str | None:
+    """Create the first organisation and its admin `admin` unless a start did so before.
+
+    The password is `password` (checked against the policy) or a generated one, printed on one
+    line of `out` exactly once. Returns the new organisation's id, None when nothing was done.
+    """
+    from functions.users.model import NewUser
+    from functions.users.service import Users
+    from shared.auth import check_policy
+    from shared.directory import new_id
+    from shared.errors import Conflict, ValidationError
+
+    if store.get(MARKER) is not None:
+        return None
+    generated = password is None
+    if password is None:
+        password = secrets.token_urlsafe(18)
+    try:
+        check_policy(password)
+    except ValidationError as exc:
+        raise SystemExit(f"STRATUS_ADMIN_PASSWORD: {exc.message}") from None
+    org = new_id()
+    now = datetime.now(UTC)
+    try:
+        Users(store).add(
+            org,
+            NewUser(ADMIN, password, "admin"),
+            also={
+                f"orgs/{org}": {"name": "default", "created_at": now, "updated_at": now},
+                MARKER: {"org": org, "created_at": now},
+            },
+        )
+    except Conflict:
+        return None  # an admin user exists already (created by an earlier, older start)
+    if generated:
+        print(
+            f"stratus: created organisation {org} with admin user '{ADMIN}', password "
+            f"{password} (shown only this once; set STRATUS_ADMIN_PASSWORD to choose it)",
+            file=out,
+            flush=True,
+        )
+    else:
+        print(
+            f"stratus: created organisation {org} with admin user '{ADMIN}' "
+            "(password from STRATUS_ADMIN_PASSWORD)",
+            file=out,
+            flush=True,
+        )
+    return org

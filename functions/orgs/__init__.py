@@ -1,0 +1,1 @@
+"""The orgs function: the caller's organisation (tenant)."""

@@ -1,0 +1,1 @@
+"""The users function: sign-in and the users of an organisation."""

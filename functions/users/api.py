@@ -1,0 +1,75 @@
+"""HTTP routes of the users function."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from functions.users.model import Credentials, NewUser, UserChanges
+from functions.users.service import Users
+from shared import clients
+from shared.auth import Authenticator, Principal, require
+from shared.directory import page_limit, version_lookup
+from shared.http import Request, Response, json_response
+from shared.router import Router
+
+__all__ = ["authenticator", "router"]
+
+router = Router()
+authenticator = Authenticator(version_lookup(clients.store))
+
+
+@lru_cache(maxsize=1)
+def _users() -> Users:
+    return Users(clients.store())
+
+
+def _target(request: Request, actor: Principal) -> str:
+    """The user id of the path; `self` is the caller."""
+    user_id = request.path_params["user_id"]
+    return actor.subject if user_id == "self" else user_id
+
+
+@router.route("POST", "/api/users/signin")
+def signin(request: Request) -> Response:
+    """Exchange a user name and password for a user token (public)."""
+    token = _users().signin(Credentials.parse(request.json()))
+    return json_response({"token": token}, headers={"cache-control": "no-store"})
+
+
+@router.route("POST", "/api/users")
+def create_user(request: Request) -> Response:
+    """Create a user of the caller's organisation (admins)."""
+    actor = require(request, role="admin")
+    user = _users().create(actor, NewUser.parse(request.json()))
+    return json_response(user, 201, headers={"location": f"/api/users/{user['id']}"})
+
+
+@router.route("GET", "/api/users")
+def list_users(request: Request) -> Response:
+    """A page of the organisation's users (admins); `limit`, `cursor`."""
+    actor = require(request)
+    limit = page_limit(request.arg("limit"))
+    return json_response(_users().list(actor, limit, request.arg("cursor") or None))
+
+
+@router.route("GET", "/api/users/{user_id}")
+def get_user(request: Request) -> Response:
+    """One user (admins: any of the organisation; members: only themselves, also as `self`)."""
+    actor = require(request)
+    return json_response(_users().get(actor, _target(request, actor)))
+
+
+@router.route("PATCH", "/api/users/{user_id}")
+def update_user(request: Request) -> Response:
+    """Change user name, password (own: with current_password) or role (admins)."""
+    actor = require(request)
+    changes = UserChanges.parse(request.json())
+    return json_response(_users().update(actor, _target(request, actor), changes))
+
+
+@router.route("DELETE", "/api/users/{user_id}")
+def delete_user(request: Request) -> Response:
+    """Delete a user (admins); its tokens stop working."""
+    actor = require(request)
+    _users().delete(actor, _target(request, actor))
+    return Response(status=204)
