@@ -1,0 +1,112 @@
+"""Ingest against the real Pub/Sub emulator: a device directory held by the test, real tokens."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from google.cloud import pubsub_v1
+from google.pubsub_v1 import types
+
+from functions.ingest.api import build_router
+from functions.ingest.directory import CachedSensorIds
+from functions.ingest.service import RAW_TOPIC, Ingest
+from shared.auth import Authenticator, KeySet, Principal, issue_device_token
+from shared.bus.pubsub import PubSubBus
+from shared.function import HttpFunction
+from tests.support.services import RunningService, running_service
+
+PROJECT = "ingest-test"
+ORG, DEVICE, OTHER_DEVICE = "o" * 20, "d" * 20, "e" * 20
+S1, S2, FOREIGN = "1" * 20, "2" * 20, "f" * 20
+RECEIVED_NS = 1_790_000_000_123_456_789
+_names = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def pubsub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
+    with (
+        running_service("pubsub", tmp_path_factory.mktemp("ingest-bus")) as service,
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        patch.setenv("PUBSUB_EMULATOR_HOST", service.address)
+        publisher = pubsub_v1.PublisherClient()
+        publisher.create_topic(name=publisher.topic_path(PROJECT, RAW_TOPIC))
+        publisher.transport.close()
+        yield service
+
+
+@dataclass
+class Directory:
+    """What the store would say: key versions (None = deleted) and sensor ids per device."""
+
+    versions: dict[str, int | None] = field(default_factory=lambda: {DEVICE: 1})
+    sensors: dict[str, set[str]] = field(
+        default_factory=lambda: {DEVICE: {S1, S2}, OTHER_DEVICE: {FOREIGN}}
+    )
+    sensor_reads: int = 0
+
+    def version(self, principal: Principal) -> int | None:
+        return self.versions.get(principal.subject)
+
+    def sensor_ids(self, org: str, device: str) -> frozenset[str]:
+        self.sensor_reads += 1
+        return frozenset(self.sensors.get(device, set())) if org == ORG else frozenset()
+
+
+@dataclass
+class Setup:
+    app: HttpFunction
+    directory: Directory
+    keys: KeySet
+    subscriber: pubsub_v1.SubscriberClient
+    subscription: str
+
+    def token(self, device: str = DEVICE, version: int = 1) -> str:
+        return issue_device_token(device, ORG, version, 1_700_000_000, keys=self.keys)
+
+    def drain(self) -> list[types.PubsubMessage]:
+        """Every message published so far (publishes are confirmed before the answer)."""
+        out: list[types.PubsubMessage] = []
+        while True:
+            response = self.subscriber.pull(
+                subscription=self.subscription, max_messages=100, return_immediately=True
+            )
+            if not response.received_messages:
+                return out
+            out.extend(m.message for m in response.received_messages)
+            self.subscriber.acknowledge(
+                subscription=self.subscription,
+                ack_ids=[m.ack_id for m in response.received_messages],
+            )
+
+
+def make_app(
+    directory: Directory, keys: KeySet, bus: PubSubBus, *, max_body_bytes: int | None = None
+) -> HttpFunction:
+    ingest = Ingest(
+        bus,
+        Authenticator(directory.version, keys=keys, cache_seconds=0),
+        CachedSensorIds(directory.sensor_ids, ttl=60),
+        clock=lambda: RECEIVED_NS,
+    )
+    return HttpFunction("ingest", build_router(lambda: ingest), max_body_bytes=max_body_bytes)
+
+
+@pytest.fixture
+def setup(pubsub: RunningService, monkeypatch: pytest.MonkeyPatch) -> Iterator[Setup]:
+    monkeypatch.setenv("PUBSUB_EMULATOR_HOST", pubsub.address)
+    keys = KeySet.from_private_key(ec.generate_private_key(ec.SECP256R1()))
+    subscriber = pubsub_v1.SubscriberClient()
+    subscription = subscriber.subscription_path(PROJECT, f"raw-{next(_names)}")
+    subscriber.create_subscription(
+        name=subscription, topic=f"projects/{PROJECT}/topics/{RAW_TOPIC}"
+    )
+    bus = PubSubBus(PROJECT)
+    directory = Directory()
+    yield Setup(make_app(directory, keys, bus), directory, keys, subscriber, subscription)
+    bus.close()
+    subscriber.close()
