@@ -1,0 +1,1 @@
+"""The writer function: normalized readings into per-sensor, per-hour chunk documents."""

@@ -1,0 +1,124 @@
+"""The writer core: a normalized message's chunk documents created once, whatever the deliveries.
+
+Documents are only ever created, never updated: each has one write in its life, so Firestore's
+sustained limit of about one write per second per document never applies, and a redelivered
+message re-creates the same ids, which is a no-op ("create or identical").
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from functions.writer.chunks import Chunk, decode_readings, plan
+from shared.errors import BadRequest, Conflict, Unavailable
+from shared.store import Store
+from shared.telemetry.model import NormalizedMessage
+
+__all__ = ["MAX_BATCH_BYTES", "MAX_BATCH_WRITES", "WriteResult", "Writer", "received_ns"]
+
+_log = logging.getLogger("stratus.writer")
+
+MAX_BATCH_WRITES = 500  # Firestore's limit of writes per commit
+MAX_BATCH_BYTES = 8 * 1024 * 1024  # below the 10 MiB request limit
+_ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    """What one message did: chunk documents created now and already present (redelivery)."""
+
+    created: int
+    existing: int
+    readings: int
+
+
+def received_ns(attributes: Mapping[str, str], publish_time: str) -> int:
+    """When the platform received the readings: the `received_ns` attribute ingest sets, else the
+    message's publish time, else 0. It ranks readings of the same sensor and instant."""
+    raw = attributes.get("received_ns", "")
+    if raw.isdigit():
+        return int(raw)
+    if publish_time:
+        try:
+            moment = datetime.fromisoformat(publish_time.replace("Z", "+00:00"))
+        except ValueError:
+            return 0
+        return int(moment.timestamp()) * 10**9 + moment.microsecond * 1000
+    return 0
+
+
+def _batches(chunks: Sequence[Chunk]) -> list[list[Chunk]]:
+    """Chunks grouped into commits Firestore accepts (one commit for any ordinary message)."""
+    out: list[list[Chunk]] = [[]]
+    size = 0
+    for chunk in chunks:
+        cost = len(chunk.data["readings"]) + 1024
+        if out[-1] and (len(out[-1]) >= MAX_BATCH_WRITES or size + cost > MAX_BATCH_BYTES):
+            out.append([])
+            size = 0
+        out[-1].append(chunk)
+        size += cost
+    return out
+
+
+def _same(existing: Mapping[str, object], chunk: Chunk) -> bool:
+    fields = ("bucket", "first", "last", "count", "received")
+    if any(existing.get(name) != chunk.data[name] for name in fields):
+        return False
+    raw = existing.get("readings")
+    return raw == chunk.data["readings"] or (
+        raw is not None and decode_readings(raw) == decode_readings(chunk.data["readings"])
+    )
+
+
+@dataclass
+class Writer:
+    """Writes normalized messages into `store`."""
+
+    store: Store
+
+    def write(self, message: NormalizedMessage, received: int) -> WriteResult:
+        chunks = plan(message, received)
+        created = existing = 0
+        for group in _batches(chunks):
+            made, found = self._write_group(group)
+            created, existing = created + made, existing + found
+        if existing:
+            _log.info(
+                "message %s: %d chunk(s) already stored (redelivery), %d created",
+                message.source.message_id,
+                existing,
+                created,
+            )
+        return WriteResult(created, existing, sum(chunk.count for chunk in chunks))
+
+    def _write_group(self, chunks: list[Chunk]) -> tuple[int, int]:
+        """Create every chunk in one commit; when some exist, check they are identical and
+        create the rest. Returns (created, already present)."""
+        pending = chunks
+        present = 0
+        for _ in range(_ATTEMPTS):
+            batch = self.store.batch()
+            for chunk in pending:
+                batch.create(chunk.path, chunk.data)
+            try:
+                batch.commit()
+                return len(pending), present
+            except Conflict:
+                pass
+            documents = self.store.get_many([chunk.path for chunk in pending])
+            missing = []
+            for chunk, document in zip(pending, documents, strict=True):
+                if document is None:
+                    missing.append(chunk)
+                elif not _same(document.data, chunk):
+                    raise BadRequest(f"{chunk.path} exists with other readings; not overwritten")
+                else:
+                    present += 1
+            if not missing:
+                return 0, present
+            pending = missing
+        raise Unavailable(f"chunks of {chunks[0].path} kept conflicting; will retry")
