@@ -1,0 +1,248 @@
+"""The normalizer's event handling against the Pub/Sub emulator: normalized messages and dead
+letters really published, acknowledged only once the bus has them; errors to ack or retry."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import pytest
+from google.cloud import pubsub_v1
+from google.pubsub_v1 import types
+
+from functions.normalizer.directory import CachedSensorDirectory
+from functions.normalizer.pipeline import DEAD_TOPIC, NORMALIZED_TOPIC, Normalizer
+from functions.normalizer.service import Sensor
+from shared.bus.pubsub import PubSubBus
+from shared.errors import Unavailable
+from shared.events import EventFunction, Message
+from shared.telemetry.model import NormalizedMessage
+from tests.support.services import RunningService, running_service
+
+PROJECT = "normalizer-test"
+NOW = 1_790_000_000_000_000_000
+S1, S2 = "1" * 20, "2" * 20
+ATTRIBUTES = {
+    "org": "o1",
+    "device": "d1",
+    "format": "reference",
+    "received_ns": str(NOW),
+    "transport": "http",
+    "request_id": "req-1",
+}
+_ids = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def pubsub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
+    with (
+        running_service("pubsub", tmp_path_factory.mktemp("normalizer-bus")) as service,
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        patch.setenv("PUBSUB_EMULATOR_HOST", service.address)
+        publisher = pubsub_v1.PublisherClient()
+        for topic in (NORMALIZED_TOPIC, DEAD_TOPIC):
+            publisher.create_topic(name=publisher.topic_path(PROJECT, topic))
+        publisher.transport.close()
+        yield service
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class Sensors:
+    """What the store holds for device d1, counting reads."""
+
+    sensors: dict[str, Sensor] = field(
+        default_factory=lambda: {
+            S1: Sensor(S1, "temperature", "", "double", "Cel"),
+            S2: Sensor(S2, "open", "door", "boolean"),
+        }
+    )
+    reads: int = 0
+
+    def __call__(self, org: str, device: str) -> Mapping[str, Sensor]:
+        self.reads += 1
+        return dict(self.sensors) if (org, device) == ("o1", "d1") else {}
+
+
+@dataclass
+class Setup:
+    function: EventFunction
+    sensors: Sensors
+    clock: Clock
+    subscriber: pubsub_v1.SubscriberClient
+    normalized: str
+    dead: str
+
+    def drain(self, subscription: str) -> list[types.PubsubMessage]:
+        out: list[types.PubsubMessage] = []
+        while True:
+            response = self.subscriber.pull(
+                subscription=subscription, max_messages=100, return_immediately=True
+            )
+            if not response.received_messages:
+                return out
+            out.extend(m.message for m in response.received_messages)
+            self.subscriber.acknowledge(
+                subscription=subscription, ack_ids=[m.ack_id for m in response.received_messages]
+            )
+
+
+def build(bus: PubSubBus, sensors: Sensors, clock: Clock) -> EventFunction:
+    directory = CachedSensorDirectory(sensors, ttl=60, clock=clock)
+    normalizer = Normalizer(bus, directory, clock=lambda: NOW)
+    return EventFunction("normalizer", normalizer.handle, dead_letter=normalizer.dead_letter)
+
+
+@pytest.fixture
+def setup(pubsub: RunningService, monkeypatch: pytest.MonkeyPatch) -> Iterator[Setup]:
+    monkeypatch.setenv("PUBSUB_EMULATOR_HOST", pubsub.address)
+    subscriber = pubsub_v1.SubscriberClient()
+    names = {}
+    for topic in (NORMALIZED_TOPIC, DEAD_TOPIC):
+        names[topic] = subscriber.subscription_path(PROJECT, f"{topic}-{next(_ids)}")
+        subscriber.create_subscription(
+            name=names[topic], topic=f"projects/{PROJECT}/topics/{topic}"
+        )
+    bus = PubSubBus(PROJECT)
+    sensors, clock = Sensors(), Clock()
+    yield Setup(
+        build(bus, sensors, clock),
+        sensors,
+        clock,
+        subscriber,
+        names[NORMALIZED_TOPIC],
+        names[DEAD_TOPIC],
+    )
+    bus.close()
+    subscriber.close()
+
+
+def raw(body: Any, **attributes: str) -> Message:
+    data = body if isinstance(body, bytes) else orjson.dumps(body)
+    return Message(id=f"m{next(_ids)}", data=data, attributes={**ATTRIBUTES, **attributes})
+
+
+def test_readings_are_published_normalized_with_the_attributes_as_received(setup: Setup) -> None:
+    body = [
+        {"sensor_id": S1, "timestamp": 1526717967, "value": "91827364"},
+        {"sensor_id": S2, "timestamp": 1526717967123, "value": "true"},
+    ]
+    assert setup.function(raw(body)) == "ack"
+    [message] = setup.drain(setup.normalized)
+    assert dict(message.attributes) == ATTRIBUTES
+    assert orjson.loads(message.data) == {
+        "org": "o1",
+        "device": "d1",
+        "source": {"message_id": "req-1", "transport": "http"},
+        "readings": [
+            {
+                "sensor": S1,
+                "ts": 1526717967 * 10**9,
+                "value": 91827364.0,
+                "type": "double",
+                "unit": "Cel",
+            },
+            {"sensor": S2, "ts": 1526717967123 * 10**6, "value": True, "type": "boolean"},
+        ],
+    }
+    assert NormalizedMessage.from_bytes(message.data).readings[0].value == 91827364.0
+    assert setup.drain(setup.dead) == []
+
+
+def test_senml_names_resolve_and_relative_times_count_from_reception(setup: Setup) -> None:
+    pack = [
+        {"bn": "urn:dev:x:", "n": "temperature", "u": "Cel", "v": 21, "t": -2},
+        {"n": "door/open", "vb": False},
+    ]
+    assert setup.function(raw(pack, format="senml")) == "ack"
+    [message] = setup.drain(setup.normalized)
+    readings = orjson.loads(message.data)["readings"]
+    assert [(r["sensor"], r["ts"], r["value"]) for r in readings] == [
+        (S1, NOW - 2 * 10**9, 21.0),
+        (S2, NOW, False),
+    ]
+
+
+def test_a_rejected_reading_is_dead_lettered_alone_with_its_reason(setup: Setup) -> None:
+    body = [
+        {"sensor_id": S1, "timestamp": 1526717967, "value": 1},
+        {"sensor_id": S1, "timestamp": 1526717968, "value": "abc"},
+    ]
+    message = raw(body)
+    assert setup.function(message) == "ack"
+    [normalized] = setup.drain(setup.normalized)
+    assert [r["value"] for r in orjson.loads(normalized.data)["readings"]] == [1.0]
+    [dead] = setup.drain(setup.dead)
+    reason = f"sensor {S1!r}: 'abc' is not a number (sensor type double)"
+    assert orjson.loads(dead.data) == {
+        "reason": reason,
+        "where": "readings[1]",
+        "format": "reference",
+        "received_ns": NOW,
+        "original": body[1],
+    }
+    assert dict(dead.attributes) == {
+        "org": "o1",
+        "device": "d1",
+        "transport": "http",
+        "request_id": "req-1",
+        "raw_message_id": message.id,
+        "format": "reference",
+        "where": "readings[1]",
+        "reason": reason,
+    }
+
+
+def test_nothing_accepted_means_no_normalized_message(setup: Setup) -> None:
+    body = {"sensor_id": "9" * 20, "timestamp": 1526717967, "value": 1}
+    assert setup.function(raw(body)) == "ack"
+    assert setup.drain(setup.normalized) == []
+    [dead] = setup.drain(setup.dead)
+    assert "not a sensor of device 'd1'" in dead.attributes["reason"]
+
+
+def test_a_broken_envelope_is_dead_lettered_whole(setup: Setup) -> None:
+    message = raw(b"not json at all", org="")
+    assert setup.function(message) == "dead_lettered"
+    [dead] = setup.drain(setup.dead)
+    body = orjson.loads(dead.data)
+    assert body["reason"] == "raw telemetry message without org and device attributes"
+    assert body["where"] == "message"
+    assert body["original"] == "not json at all"
+    assert dead.attributes["raw_message_id"] == message.id
+    assert "org" not in dead.attributes
+    assert setup.drain(setup.normalized) == []
+
+
+def test_a_sensor_missing_from_the_cache_is_read_again_before_rejecting(setup: Setup) -> None:
+    new = "3" * 20
+    body = {"sensor_id": new, "timestamp": 1526717967, "value": 5}
+    setup.function(raw({"sensor_id": S1, "timestamp": 1526717967, "value": 5}))
+    assert setup.sensors.reads == 1
+    setup.sensors.sensors[new] = Sensor(new, "fresh", "", "long")
+    setup.clock.now += 2  # past the one second a refresh waits for
+    assert setup.function(raw(body)) == "ack"
+    assert setup.sensors.reads == 2
+    assert len(setup.drain(setup.normalized)) == 2
+    assert setup.drain(setup.dead) == []
+
+
+def test_a_bus_failure_is_retried_not_acknowledged(setup: Setup) -> None:
+    bus = PubSubBus("no-topics-here")
+    function = build(bus, setup.sensors, setup.clock)
+    with pytest.raises(Unavailable):
+        function(raw({"sensor_id": S1, "timestamp": 1526717967, "value": 5}))
+    with pytest.raises(Unavailable):  # a dead letter that cannot be parked is retried too
+        function(raw(b"[]", format="nonsense"))
+    bus.close()
