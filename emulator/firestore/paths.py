@@ -46,7 +46,7 @@ def _check_database(parts: list[str], text: str) -> str:
 
 @functools.lru_cache(maxsize=65536)
 def parse_doc_name(name: str) -> DocName:
-    """Split `projects/P/databases/D/documents/c/d` into its parts; INVALID_ARGUMENT if malformed."""
+    """Split `projects/P/databases/D/documents/c/d` into parts; INVALID_ARGUMENT if malformed."""
     parts = name.split("/")
     database = _check_database(parts, name)
     rest = parts[5:]
@@ -57,7 +57,7 @@ def parse_doc_name(name: str) -> DocName:
 
 @functools.lru_cache(maxsize=4096)
 def parse_parent(parent: str) -> tuple[str, str]:
-    """Validate a query/list parent (the documents root or a document); return (database, parent)."""
+    """Check a query/list parent (the documents root or a document); return (database, parent)."""
     parts = parent.split("/")
     database = _check_database(parts, parent)
     rest = parts[5:]

@@ -36,7 +36,9 @@ MapValue: Any = _document.MapValue.pb()
 Timestamp: Any = timestamp_pb2.Timestamp
 
 # Ranks of the type classes in Firestore's order; a filter only matches values of its value's rank.
-NULL, BOOLEAN, NUMBER, TIMESTAMP, STRING, BYTES, REFERENCE, GEO_POINT, ARRAY, VECTOR, MAP = range(11)
+NULL, BOOLEAN, NUMBER, TIMESTAMP, STRING, BYTES, REFERENCE, GEO_POINT, ARRAY, VECTOR, MAP = range(
+    11
+)
 _OTHER = 11
 
 FieldMap = MutableMapping[str, Any]
@@ -98,7 +100,10 @@ def type_rank(value: Any) -> int:
 
 def is_nan(value: Any) -> bool:
     """Whether the value is a double NaN."""
-    return value.WhichOneof("value_type") == "double_value" and value.double_value != value.double_value
+    return (
+        value.WhichOneof("value_type") == "double_value"
+        and value.double_value != value.double_value
+    )
 
 
 def get_field(fields: FieldMap, path: tuple[str, ...]) -> Any | None:

@@ -283,7 +283,8 @@ class _Transaction:
         return self._store.client.document(path)
 
     def get(self, path: str) -> Document | None:
-        return _document(self._txn.get(self._ref(path)))
+        (doc,) = self.get_many([path])  # the client's Transaction.get yields snapshots
+        return doc
 
     def get_many(self, paths: Sequence[str]) -> list[Document | None]:
         if not paths:

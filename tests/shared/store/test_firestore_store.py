@@ -237,18 +237,18 @@ def test_transaction_enforces_uniqueness_through_an_index_document(
 ) -> None:
     def claim(name: str, owner: str):  # type: ignore[no-untyped-def]
         def body(txn) -> None:  # type: ignore[no-untyped-def]
-            if txn.get(f"{col}/names/{name}") is not None:
+            if txn.get(f"{col}-names/{name}") is not None:
                 raise Conflict(f"name {name!r} is taken", field="name")
-            txn.create(f"{col}/names/{name}", {"owner": owner})
-            txn.create(f"{col}/owners/{owner}", {"name": name})
+            txn.create(f"{col}-names/{name}", {"owner": owner})
+            txn.create(f"{col}-owners/{owner}", {"name": name})
 
         return body
 
     store.run_transaction(claim("alice", "u1"))
     with pytest.raises(Conflict, match="taken"):
         store.run_transaction(claim("alice", "u2"))
-    assert store.get(f"{col}/owners/u2") is None
-    assert [d.id for d in store.query(Query(f"{col}/names")).documents] == ["alice"]
+    assert store.get(f"{col}-owners/u2") is None
+    assert [d.id for d in store.query(Query(f"{col}-names")).documents] == ["alice"]
 
 
 def test_data_survives_a_restart(tmp_path: Path) -> None:
