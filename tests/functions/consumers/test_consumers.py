@@ -38,8 +38,8 @@ def test_crud_round(store: FirestoreStore, keys: KeySet, org: str) -> None:
         "description": "wall screen",
         "sensors": [],
         "key_version": 1,
-        "created_at": "2026-09-21T13:46:40Z",
-        "updated_at": "2026-09-21T13:46:40Z",
+        "created_at": "2026-09-21T14:13:20Z",
+        "updated_at": "2026-09-21T14:13:20Z",
     }
     assert consumers.get(org, created["id"]) == created
     assert consumers.update(org, created["id"], {"name": "board"})["name"] == "board"

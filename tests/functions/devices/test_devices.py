@@ -35,8 +35,8 @@ def test_create_get_update_and_list(store: FirestoreStore, keys: KeySet, org: st
         "name": "pump-1",
         "description": "cellar",
         "key_version": 1,
-        "created_at": "2026-09-21T13:46:40Z",
-        "updated_at": "2026-09-21T13:46:40Z",
+        "created_at": "2026-09-21T14:13:20Z",
+        "updated_at": "2026-09-21T14:13:20Z",
     }
     assert devices.get(org, created["id"]) == created
     assert device_org(store, created["id"]) == org

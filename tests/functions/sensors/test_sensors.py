@@ -37,8 +37,8 @@ def test_create_as_the_reference_script_does(store: FirestoreStore, org: str) ->
         "path": "",
         "tree_path": "x-sensor",
         "mapping": {"type": "double", "unit": None},
-        "created_at": "2026-09-21T13:46:40Z",
-        "updated_at": "2026-09-21T13:46:40Z",
+        "created_at": "2026-09-21T14:13:20Z",
+        "updated_at": "2026-09-21T14:13:20Z",
     }
     stored = store.get(f"{device_path(org, device)}/sensors/{created['id']}")
     assert stored is not None
