@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from functions.writer import service
 from functions.writer.service import Writer, received_ns
 from shared import clients
 from shared.errors import StratusError
@@ -27,14 +28,10 @@ def handle(message: Message) -> None:
 
 
 def dead_letter(message: Message, error: StratusError) -> None:
-    """Park an unstorable message on `telemetry-dead`, unchanged, with the reason beside it."""
-    attributes = {
-        **message.attributes,
-        "reason": error.message[:1024],
-        "source": "writer",
-        "original_message_id": message.id,
-    }
-    clients.bus().publish(DEAD_LETTER_TOPIC, message.data, attributes).result(DEAD_LETTER_TIMEOUT)
+    """Park an unstorable message on `telemetry-dead` with its reason (the bus confirms it
+    before the message is acknowledged; a failure raises Unavailable and it is redelivered)."""
+    data, attributes = service.dead_letter(message, error)
+    clients.bus().publish(DEAD_LETTER_TOPIC, data, attributes).result(DEAD_LETTER_TIMEOUT)
 
 
 app = EventFunction("writer", handle, dead_letter=dead_letter)

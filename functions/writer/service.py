@@ -11,19 +11,32 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+import orjson
 
 from functions.writer.chunks import Chunk, decode_readings, plan
-from shared.errors import BadRequest, Conflict, Unavailable
+from shared.errors import BadRequest, Conflict, StratusError, Unavailable
+from shared.events import Message
 from shared.store import Store
 from shared.telemetry.model import NormalizedMessage
 
-__all__ = ["MAX_BATCH_BYTES", "MAX_BATCH_WRITES", "WriteResult", "Writer", "received_ns"]
+__all__ = [
+    "MAX_BATCH_BYTES",
+    "MAX_BATCH_WRITES",
+    "WriteResult",
+    "Writer",
+    "dead_letter",
+    "received_ns",
+]
 
 _log = logging.getLogger("stratus.writer")
 
 MAX_BATCH_WRITES = 500  # Firestore's limit of writes per commit
 MAX_BATCH_BYTES = 8 * 1024 * 1024  # below the 10 MiB request limit
 _ATTEMPTS = 3
+_CARRIED = ("org", "device", "transport", "request_id", "format")
+_ATTRIBUTE_BYTES = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +61,42 @@ def received_ns(attributes: Mapping[str, str], publish_time: str) -> int:
             return 0
         return int(moment.timestamp()) * 10**9 + moment.microsecond * 1000
     return 0
+
+
+def _original(data: bytes) -> Any:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return data.decode("utf-8", "replace")
+
+
+def dead_letter(message: Message, error: StratusError) -> tuple[bytes, dict[str, str]]:
+    """The `telemetry-dead` message for a normalized message the writer refuses, shaped as the
+    normalizer's: data `{"reason", "where", "stage": "writer", "received_ns", "original",
+    "problems"?}` (`problems`: every invalid field, when there are several); attributes `org`,
+    `device`, `transport`, `request_id`, `format` (those it had), `normalized_message_id`,
+    `stage`, `where` and `reason` (clipped to 1024 bytes)."""
+    where = error.field or "message"
+    body = {
+        "reason": error.message,
+        "where": where,
+        "stage": "writer",
+        "received_ns": received_ns(message.attributes, message.publish_time),
+        "original": _original(message.data),
+    }
+    if "problems" in error.details:
+        body["problems"] = error.details["problems"]
+    reason = error.message.encode()
+    if len(reason) > _ATTRIBUTE_BYTES:
+        reason = reason[: _ATTRIBUTE_BYTES - 3] + b"..."
+    attributes = {k: message.attributes[k] for k in _CARRIED if message.attributes.get(k)}
+    attributes.update(
+        normalized_message_id=message.id,
+        stage="writer",
+        where=where,
+        reason=reason.decode(errors="ignore"),
+    )
+    return orjson.dumps(body), attributes
 
 
 def _batches(chunks: Sequence[Chunk]) -> list[list[Chunk]]:
