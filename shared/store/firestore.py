@@ -33,6 +33,8 @@ __all__ = ["FirestoreStore"]
 
 T = TypeVar("T")
 _DIRECTIONS = {"asc": firestore.Query.ASCENDING, "desc": firestore.Query.DESCENDING}
+# the port spells operators as Firestore's documentation does; the client library uses underscores
+_OPERATORS = {"array-contains": "array_contains", "array-contains-any": "array_contains_any"}
 
 
 @contextmanager
@@ -171,7 +173,8 @@ class FirestoreStore:
         else:
             base = self.client.collection(query.collection)
         for item in query.where:
-            base = base.where(filter=FieldFilter(item.field, item.op, _value(item.value)))
+            op = _OPERATORS.get(item.op, item.op)
+            base = base.where(filter=FieldFilter(item.field, op, _value(item.value)))
         return base
 
     def _ordered(self, query: Query) -> tuple[Any, list[tuple[str, str]]]:

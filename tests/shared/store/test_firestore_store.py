@@ -128,6 +128,15 @@ def test_filters_and_order(store: FirestoreStore, col: str) -> None:
     assert store.count(Query(col, where=(Filter("group", "==", 1),))) == 4
 
 
+def test_array_filters(store: FirestoreStore, col: str) -> None:
+    store.set(f"{col}/a", {"tags": ["x", "y"]})
+    store.set(f"{col}/b", {"tags": ["z"]})
+    contains = store.query(Query(col, where=(Filter("tags", "array-contains", "y"),)))
+    assert [d.id for d in contains.documents] == ["a"]
+    any_of = store.query(Query(col, where=(Filter("tags", "array-contains-any", ["y", "z"]),)))
+    assert [d.id for d in any_of.documents] == ["a", "b"]
+
+
 @pytest.mark.parametrize("direction", ["asc", "desc"])
 def test_cursor_paging_sees_every_document_once_in_order(
     store: FirestoreStore, col: str, direction: str
