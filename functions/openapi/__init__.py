@@ -1,0 +1,1 @@
+"""The openapi function: publishes the OpenAPI description of the management API."""
