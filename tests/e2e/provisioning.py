@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import httpx
+import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -24,7 +25,7 @@ from shared.directory import new_id
 from shared.store.firestore import FirestoreStore
 from tests.support.emulator import RunningEmulator
 
-__all__ = ["Api", "eventually_status", "foreign_admin", "signin", "store_of"]
+__all__ = ["Api", "eventually", "foreign_admin", "revoked", "signin", "store_of"]
 
 # Revocation takes effect within STRATUS_TOKEN_CACHE_SECONDS (default 5) on every worker.
 REVOCATION_BOUND = 20.0
@@ -59,6 +60,12 @@ class Api:
 
     def delete(self, path: str, **kwargs: object) -> httpx.Response:
         return self.call("DELETE", path, **kwargs)
+
+    @property
+    def org(self) -> str:
+        """The organisation in the token's claims."""
+        assert self.token
+        return str(jwt.decode(self.token, options={"verify_signature": False})["org"])
 
     def with_token(self, token: str | None) -> Api:
         return Api(self.base_url, token)
@@ -116,13 +123,21 @@ def foreign_admin(platform: RunningEmulator) -> Api:
     return Api(platform.base_url, token)
 
 
-def eventually_status(
-    request: Callable[[], httpx.Response], status: int, timeout: float = REVOCATION_BOUND
+def eventually(
+    request: Callable[[], httpx.Response],
+    done: Callable[[httpx.Response], bool],
+    timeout: float = REVOCATION_BOUND,
 ) -> httpx.Response:
-    """Repeat `request` until it answers `status` (revocation is bounded by the token cache)."""
+    """Repeat `request` until `done` holds for its answer (revocation is bounded by the token
+    cache, not immediate); the last answer either way."""
     deadline = time.monotonic() + timeout
     while True:
         answer = request()
-        if answer.status_code == status or time.monotonic() > deadline:
+        if done(answer) or time.monotonic() > deadline:
             return answer
         time.sleep(0.25)
+
+
+def revoked(answer: httpx.Response) -> bool:
+    """A 403 saying the token was revoked."""
+    return answer.status_code == 403 and "token revoked" in answer.text
