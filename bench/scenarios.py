@@ -194,7 +194,7 @@ class SensorCreate(_Admin):
     async def request(self, ctx: Context, vu: int) -> Outcome:
         device = self._device(ctx, vu)["id"]
         name = f"bench-{vu}-{next(self._sequence)}"
-        mapping = ctx.option("mapping", "")
+        mapping = ctx.option("mapping", api.DEFAULT_MAPPING)
         answer = await api.create_sensor(
             ctx.client, ctx.state["admin_token"], device, name, mapping
         )

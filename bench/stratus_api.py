@@ -13,7 +13,11 @@ from typing import Any
 
 import httpx
 
+# sensors the benchmarks create: a mapping as the reference script sends it (a JSON string)
+DEFAULT_MAPPING = '{"type": "double"}'
+
 __all__ = [
+    "DEFAULT_MAPPING",
     "SetupError",
     "bearer",
     "create_device",
@@ -68,7 +72,7 @@ async def device_key(client: httpx.AsyncClient, token: str, device: str) -> str:
 
 
 async def create_sensor(
-    client: httpx.AsyncClient, token: str, device: str, name: str, mapping: Any = ""
+    client: httpx.AsyncClient, token: str, device: str, name: str, mapping: Any = DEFAULT_MAPPING
 ) -> httpx.Response:
     """POST /api/devices/{id}/sensors/ (the raw answer: scenarios time it)."""
     body = {"name": name, "description": "benchmark sensor", "mapping": mapping}
