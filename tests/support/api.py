@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from shared.auth import reset_caches
 
-__all__ = ["bearer", "signed_in", "signing_key", "unique_name"]
+__all__ = ["bearer", "platform_keys", "signed_in", "signing_key", "unique_name", "until_status"]
 
 
 @contextmanager
@@ -59,3 +60,26 @@ def signed_in(base_url: str, username: str, password: str) -> str:
     assert response.status_code == 200, response.text
     token: Any = response.json()["token"]
     return str(token)
+
+
+def platform_keys(data_dir: Path) -> Any:
+    """The signing key set of an emulator whose data directory is `data_dir`."""
+    from shared.auth import KeySet
+
+    pem = (data_dir / "keys" / "signing-key.pem").read_bytes()
+    key = serialization.load_pem_private_key(pem, password=None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    return KeySet.from_private_key(key)
+
+
+def until_status(
+    request: Callable[[], httpx.Response], status: int, timeout: float = 20.0
+) -> httpx.Response:
+    """Repeat `request` until it answers `status` or `timeout` passes (revocation is bounded by
+    STRATUS_TOKEN_CACHE_SECONDS per worker); the last answer either way."""
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = request()
+        if answer.status_code == status or time.monotonic() > deadline:
+            return answer
+        time.sleep(0.25)
