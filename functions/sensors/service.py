@@ -196,11 +196,13 @@ class Sensors:
         self, org: str, device: str, limit: int, cursor: str | None, path: str | None = None
     ) -> dict[str, Any]:
         base = self._device(org, device)
-        where = () if path is None else (Filter("path", "==", parse_path(path)),)
-        query = Query(
-            f"{base}/sensors", where=where, order_by=(("created_at", "asc"),), limit=limit,
-            after=cursor,
-        )  # fmt: skip
+        if path is None:  # oldest first
+            query = Query(
+                f"{base}/sensors", order_by=(("created_at", "asc"),), limit=limit, after=cursor
+            )
+        else:  # one folder, by id: an equality filter needs no composite index in Firestore
+            where = (Filter("path", "==", parse_path(path)),)
+            query = Query(f"{base}/sensors", where=where, limit=limit, after=cursor)
         page = self.store.query(query)
         return {"items": [sensor_view(d, device) for d in page.documents], "next": page.next}
 
