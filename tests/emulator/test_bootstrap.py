@@ -16,21 +16,15 @@ from functions.users.service import Users
 from shared.auth import verify_token
 from shared.store.firestore import FirestoreStore
 from tests.support.api import signing_key
-from tests.support.services import RunningService, running_service
+from tests.support.services import RunningService
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
-    with running_service("firestore", tmp_path_factory.mktemp("seed-store")) as running:
-        yield running
-
-
 @pytest.fixture
-def store(service: RunningService, monkeypatch: pytest.MonkeyPatch) -> FirestoreStore:
+def store(firestore: RunningService, monkeypatch: pytest.MonkeyPatch) -> FirestoreStore:
     """A project of its own: each test is a first start (user names are per project)."""
-    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", service.address)
+    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", firestore.address)
     return FirestoreStore(project=f"seed-{uuid.uuid4().hex[:8]}")
 
 

@@ -3,8 +3,6 @@ uses for tokens (versions), devices (org) and reads (consumer_may_read)."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -22,7 +20,6 @@ from shared.directory import (
 )
 from shared.errors import ValidationError
 from shared.store.firestore import FirestoreStore
-from tests.support.services import running_service
 
 
 def test_ids_are_20_lowercase_hex() -> None:
@@ -84,16 +81,6 @@ def test_times_are_rfc3339_utc() -> None:
     shifted = moment.astimezone(timezone(timedelta(hours=2)))
     assert rfc3339(shifted) == "2026-01-02T03:04:05.600000Z"
     assert rfc3339(None) is None
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FirestoreStore]:
-    with (
-        running_service("firestore", tmp_path_factory.mktemp("firestore")) as service,
-        pytest.MonkeyPatch.context() as patch,
-    ):
-        patch.setenv("FIRESTORE_EMULATOR_HOST", service.address)
-        yield FirestoreStore(project=f"directory-{uuid.uuid4().hex[:8]}")
 
 
 @pytest.mark.e2e

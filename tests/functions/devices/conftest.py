@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -11,19 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from emulator.mosquitto import Broker
 from shared.auth import KeySet
 from shared.broker.mosquitto import MosquittoAdmin
-from shared.store.firestore import FirestoreStore
 from tests.support.broker import running_broker
-from tests.support.services import running_service
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FirestoreStore]:
-    with (
-        running_service("firestore", tmp_path_factory.mktemp("firestore")) as service,
-        pytest.MonkeyPatch.context() as patch,
-    ):
-        patch.setenv("FIRESTORE_EMULATOR_HOST", service.address)
-        yield FirestoreStore(project=f"devices-{uuid.uuid4().hex[:8]}")
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +31,3 @@ def admin(broker: Broker) -> Iterator[MosquittoAdmin]:
     )
     yield client
     client.close()
-
-
-@pytest.fixture
-def org() -> str:
-    """An organisation no other test uses."""
-    return f"o{uuid.uuid4().hex[:12]}"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -13,7 +11,6 @@ from shared.auth import Principal
 from shared.directory import new_id
 from shared.errors import BadRequest, NotFound, PermissionDenied, ValidationError
 from shared.store.firestore import FirestoreStore
-from tests.support.services import running_service
 
 AT = datetime(2026, 5, 6, 7, 8, 9, tzinfo=UTC)
 
@@ -47,16 +44,6 @@ def test_the_view_falls_back_to_the_creation_time() -> None:
         "created_at": "2026-05-06T07:08:09Z",
         "updated_at": "2026-05-06T07:08:09Z",
     }
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FirestoreStore]:
-    with (
-        running_service("firestore", tmp_path_factory.mktemp("orgs-store")) as service,
-        pytest.MonkeyPatch.context() as patch,
-    ):
-        patch.setenv("FIRESTORE_EMULATOR_HOST", service.address)
-        yield FirestoreStore(project=f"orgs-{uuid.uuid4().hex[:8]}")
 
 
 @pytest.mark.e2e

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,24 +14,10 @@ from shared.directory import new_id, user_token_version
 from shared.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from shared.store.firestore import FirestoreStore
 from tests.support.api import signing_key, unique_name
-from tests.support.services import RunningService, running_service
 
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "correct horse"
-
-
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
-    with running_service("firestore", tmp_path_factory.mktemp("users-store")) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def store(service: RunningService) -> Iterator[FirestoreStore]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("FIRESTORE_EMULATOR_HOST", service.address)
-        yield FirestoreStore(project=f"users-{uuid.uuid4().hex[:8]}")
 
 
 @pytest.fixture(scope="module", autouse=True)
