@@ -73,8 +73,10 @@ class Authenticator:
         key = (principal.kind, principal.org, principal.subject)
         now = self._clock()
         cached = self._cache.get(key)
+        # versions only grow: a token newer than the cached version proves the cache stale
         if cached is not None and cached[0] > now:
-            return cached[1]
+            if cached[1] is None or principal.version <= cached[1]:
+                return cached[1]
         version = self._lookup(principal)  # errors (store down) propagate and are not cached
         if self._ttl is None:
             self._ttl = auth_config().cache_seconds

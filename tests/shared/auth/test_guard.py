@@ -108,6 +108,25 @@ def test_revocation_takes_effect_when_the_cache_expires(
     assert directory.lookups == 2
 
 
+def test_a_token_newer_than_the_cache_is_checked_at_once(
+    signing_key: ec.EllipticCurvePrivateKey,
+) -> None:
+    """After a rotation, the new token works on every instance at once, even on one whose cache
+    still holds the old version (versions only grow, so the cache must be stale)."""
+    directory, clock = Directory(), Clock()
+    directory.versions["d1"] = 1
+    auth = Authenticator(directory, cache_seconds=5, clock=clock)
+    auth.authenticate(f"Bearer {issue_device_token('d1', 'o1', 1, 1_700_000_000)}")
+    directory.versions["d1"] = 2  # rotated through another instance
+    new = f"Bearer {issue_device_token('d1', 'o1', 2, 1_700_000_000)}"
+    assert auth.authenticate(new).version == 2
+    assert directory.lookups == 2
+    old = f"Bearer {issue_device_token('d1', 'o1', 1, 1_700_000_000)}"
+    with pytest.raises(PermissionDenied, match="rotated"):
+        auth.authenticate(old)  # and the refreshed cache now refuses the old one at once
+    assert directory.lookups == 2
+
+
 def test_the_cache_ttl_defaults_to_the_environment(
     signing_key: ec.EllipticCurvePrivateKey, monkeypatch: pytest.MonkeyPatch
 ) -> None:
