@@ -1,11 +1,11 @@
 """Baseline: the same load against a trivial echo function on the stock functions-framework
-server (its default gunicorn settings), so Stratus can be reported as ratios to it.
-
-The raw Mosquitto baseline for MQTT comes from `bench.mqtt.raw_ceiling`.
+server (its default gunicorn settings) for HTTP scenarios, or against a plain Mosquitto with a
+plain subscriber for MQTT ones (`bench.mqtt_baseline`), so Stratus can be reported as ratios.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import subprocess
@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-__all__ = ["APP", "functions_framework_echo", "summarize"]
+__all__ = ["APP", "functions_framework_echo", "run_baseline", "summarize"]
 
 APP = Path(__file__).with_name("baseline_app.py")
 
@@ -69,6 +69,20 @@ def functions_framework_echo(port: int = 0, timeout: float = 30.0) -> Iterator[s
             process.stderr.close()
 
 
+def run_baseline(scenario: Any, config: Any, processes: int = 1) -> tuple[str, Any]:
+    """The same profile against the scenario's baseline: (its name, a LoadResult)."""
+    from bench.parallel import run_processes
+    from bench.scenarios import Trivial
+
+    if scenario.transport == "mqtt":
+        from bench.mqtt_baseline import NAME, run_plain
+
+        return NAME, run_plain(scenario.qos, config, processes)
+    with functions_framework_echo() as url:
+        base = dataclasses.replace(config, target=url, password=None, options={}, mqtt=None)
+        return "functions-framework echo", run_processes(Trivial(), base, processes)
+
+
 def summarize(name: str, ours: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
     """The baseline's figures and Stratus' ratios to them, for `result["baseline"]`."""
     from bench.report import ratios
@@ -79,5 +93,6 @@ def summarize(name: str, ours: dict[str, Any], base: dict[str, Any]) -> dict[str
         "goodput": base["goodput"],
         "throughput_rps": base["throughput_rps"],
         "latency_ms": base["latency_ms"],
+        "e2e": base.get("e2e"),
         "ratios": ratios(ours, base),
     }

@@ -35,6 +35,17 @@ def _parser() -> argparse.ArgumentParser:
         help="base URL (STRATUS_BENCH_TARGET)",
     )
     run.add_argument(
+        "--mqtt",
+        default=_env("STRATUS_BENCH_MQTT"),
+        help="MQTT scenarios: the broker as HOST:PORT (STRATUS_BENCH_MQTT; default: the "
+        "emulator's <data-dir>/endpoints.json when it is the target)",
+    )
+    run.add_argument(
+        "--data-dir",
+        default=_env("STRATUS_DATA_DIR", ".stratus"),
+        help="the emulator's data directory, for its endpoints.json (STRATUS_DATA_DIR)",
+    )
+    run.add_argument(
         "--scenario",
         default=_env("STRATUS_BENCH_SCENARIO", "trivial"),
         help="a scenario name or package.module:Class (STRATUS_BENCH_SCENARIO)",
@@ -133,13 +144,22 @@ def _run(args: argparse.Namespace, command: str) -> int:
         rate_per_second=args.rate,
     )  # fmt: skip
     scenario = get(args.scenario)
+    mqtt = None
+    if scenario.transport == "mqtt":
+        from bench.mqtt_scenarios import broker_address
+        from bench.stratus_api import SetupError
+
+        try:
+            mqtt = broker_address(args.mqtt, args.data_dir, args.target)
+        except SetupError as exc:
+            raise SystemExit(str(exc)) from None
     config = LoadConfig(
         args.target, profile, timeout=args.timeout, think=args.think,
         concurrency=args.concurrency, progress=not args.quiet, username=args.username,
-        password=args.password, options=_options(args.option),
+        password=args.password, options=_options(args.option), mqtt=mqtt,
     )  # fmt: skip
     described = {
-        "target": args.target, "profile": name, "points": profile.points,
+        "target": args.target, "mqtt": mqtt, "profile": name, "points": profile.points,
         "duration_s": profile.duration, "open_loop": profile.open_loop,
         "scale": args.scale, "vus": args.vus, "vu_scale": args.vu_scale, "rate": args.rate,
         "concurrency": args.concurrency, "think": args.think, "timeout": args.timeout,
@@ -164,18 +184,12 @@ def _run(args: argparse.Namespace, command: str) -> int:
     result["cost"]["cpu_measured"] = bool(args.server_pid)
 
     if args.baseline and not loaded.interrupted:
-        from bench.baseline import functions_framework_echo, summarize
-        from bench.scenarios import Trivial
+        from bench.baseline import run_baseline, summarize
 
-        with functions_framework_echo() as url:
-            print(f"baseline: functions-framework echo at {url}", file=sys.stderr)
-            base_config = LoadConfig(
-                url, profile, timeout=args.timeout, think=args.think,
-                concurrency=args.concurrency, progress=not args.quiet,
-            )  # fmt: skip
-            base_load = run_processes(Trivial(), base_config, args.processes)
-        base = report.build(base_load, scenario="trivial", config={}, command="")
-        result["baseline"] = summarize("functions-framework echo", result, base)
+        print(f"baseline for {args.scenario}: the same profile", file=sys.stderr)
+        base_name, base_load = run_baseline(scenario, config, args.processes)
+        base = report.build(base_load, scenario="baseline", config={}, command="")
+        result["baseline"] = summarize(base_name, result, base)
 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = args.out or RESULTS / f"{stamp}-{args.scenario.replace(':', '.')}-{name}"
@@ -185,6 +199,10 @@ def _run(args: argparse.Namespace, command: str) -> int:
           f"{100 * result['goodput']:.1f}%, {result['throughput_rps']:.1f} req/s, p50 "
           f"{lat['p50']:.2f} ms, p95 {lat['p95']:.2f} ms, p99 {lat['p99']:.2f} ms -> {folder}",
           file=sys.stderr)  # fmt: skip
+    e2e = result.get("e2e")
+    if e2e:
+        print(f"end to end: {e2e[e2e['what']]} of {e2e['published']} readings {e2e['what']}, "
+              f"{e2e['lost']} lost, {e2e['per_second']} readings/s", file=sys.stderr)  # fmt: skip
     return 130 if loaded.interrupted else 0
 
 

@@ -25,7 +25,7 @@ from bench.metrics import Outcome, Recorder
 from bench.profiles import Profile
 from bench.scenarios import Context, Scenario
 
-__all__ = ["LoadConfig", "LoadResult", "run", "run_load"]
+__all__ = ["LoadConfig", "LoadResult", "context", "run", "run_load"]
 
 
 @dataclass
@@ -42,6 +42,9 @@ class LoadConfig:
     username: str = "admin"
     password: str | None = None
     options: dict[str, str] = field(default_factory=dict)
+    mqtt: str | None = None  # the broker as host:port, for MQTT scenarios
+    worker: int = 0  # this process' index when several share the load
+    workers: int = 1
 
     @property
     def max_vus(self) -> int:
@@ -58,6 +61,7 @@ class LoadResult:
     vus: list[int]  # VUs (closed loop) or requests in flight (open loop), sampled each second
     state: dict[str, Any]
     costs: dict[str, int]
+    e2e: dict[str, Any] | None = None  # the scenario's end-to-end figures (`verify`)
 
 
 class _Clock:
@@ -232,23 +236,38 @@ async def run(
     """Set up (unless `state` is given by a parent process), run the load, tear down (likewise)."""
     stop = stop or asyncio.Event()
     async with _client(config) as client:
-        ctx = Context(
-            client, config.target, config.username, config.password, dict(config.options),
-            config.max_vus, dict(state) if state is not None else {},
-        )  # fmt: skip
+        ctx = context(client, config, state)
         load = _Run(scenario, ctx, config, stop)
+        e2e = None
         try:
             if state is None:
                 await scenario.setup(ctx)
-            clock = _Clock(start_wall or time.time())
-            elapsed = await _measure(load, clock, out)
+            try:
+                await scenario.open(ctx)
+                clock = _Clock(start_wall or time.time())
+                elapsed = await _measure(load, clock, out)
+            finally:
+                await scenario.close(ctx)
+            if state is None:
+                e2e = await scenario.verify(ctx, load.recorder, clock.start_wall)
         finally:
             if state is None:
                 await scenario.teardown(ctx)
         return LoadResult(
             load.recorder, clock.start_wall, elapsed, stop.is_set(), load.vus, ctx.state,
-            scenario.costs(ctx),
+            scenario.costs(ctx), e2e,
         )  # fmt: skip
+
+
+def context(
+    client: httpx.AsyncClient, config: LoadConfig, state: dict[str, Any] | None = None
+) -> Context:
+    """The scenario's context for `config` (state: a parent process' setup, else empty)."""
+    return Context(
+        client, config.target, config.username, config.password, dict(config.options),
+        config.max_vus, dict(state) if state is not None else {}, mqtt=config.mqtt,
+        timeout=config.timeout, worker=config.worker, workers=config.workers,
+    )  # fmt: skip
 
 
 def run_load(

@@ -2,8 +2,10 @@
 the error breakdown and goodput; mergeable across worker processes.
 
 Latency is recorded for every completed request, failed ones included (as k6 does); a request
-counts as successful when it got a 2xx or 3xx status. An outcome is an HTTP status (int) or the
-name of what went wrong instead (an exception class such as `ConnectError`).
+counts as successful when it got a 2xx or 3xx status, or for MQTT publishes `puback` (QoS 1,
+reason code 0) or `sent` (QoS 0, written to the socket). An outcome is an HTTP status (int), one
+of those two names, or the name of what went wrong instead (an exception class such as
+`ConnectError`, or `puback-135 Not authorized`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
-__all__ = ["HIGHEST_US", "LOWEST_US", "Histogram", "Outcome", "Recorder", "is_success"]
+__all__ = [
+    "HIGHEST_US", "LOWEST_US", "MQTT_SUCCESS", "Histogram", "Outcome", "Recorder", "is_success",
+]  # fmt: skip
 
 LOWEST_US = 1
 HIGHEST_US = 60_000_000
@@ -22,10 +26,13 @@ DIGITS = 3
 PERCENTILES = (50.0, 90.0, 95.0, 99.0, 99.9)
 
 Outcome = int | str
+MQTT_SUCCESS = frozenset({"puback", "sent"})
 
 
 def is_success(outcome: Outcome) -> bool:
-    return isinstance(outcome, int) and 200 <= outcome < 400
+    if isinstance(outcome, str):
+        return outcome in MQTT_SUCCESS
+    return 200 <= outcome < 400
 
 
 class Histogram:
@@ -203,7 +210,7 @@ class Recorder:
 
 
 def _success_key(kind: str) -> bool:
-    return kind.isdigit() and is_success(int(kind))
+    return is_success(int(kind)) if kind.isdigit() else is_success(kind)
 
 
 def _freeze(bucket: _Second) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from bench.load import LoadConfig, LoadResult, run, run_load
 from bench.metrics import Recorder
-from bench.scenarios import Context, Scenario
+from bench.scenarios import Scenario
 
 __all__ = ["run_processes"]
 
@@ -48,20 +48,22 @@ def _worker(scenario: Scenario, config: LoadConfig, state: dict[str, Any], start
 
 
 async def _parent(scenario: Scenario, config: LoadConfig, processes: int) -> LoadResult:
-    from bench.load import _client
+    from bench.load import _client, context
 
     async with _client(config) as client:
-        ctx = Context(client, config.target, config.username, config.password,
-                      dict(config.options), config.max_vus)  # fmt: skip
+        ctx = context(client, config)
         await scenario.setup(ctx)
         try:
             start = time.time() + 3.0  # the workers' imports and clients are ready by then
             spawn = multiprocessing.get_context("spawn")
             queue = spawn.Queue()
             share = _share(config, processes)
+            parts_config = [
+                dataclasses.replace(share, worker=i, workers=processes) for i in range(processes)
+            ]
             workers = [
-                spawn.Process(target=_worker, args=(scenario, share, ctx.state, start, queue))
-                for _ in range(processes)
+                spawn.Process(target=_worker, args=(scenario, part, ctx.state, start, queue))
+                for part in parts_config
             ]
             for worker in workers:
                 worker.start()
@@ -72,13 +74,16 @@ async def _parent(scenario: Scenario, config: LoadConfig, processes: int) -> Loa
             parts = [await loop.run_in_executor(None, queue.get) for _ in workers]
             for worker in workers:
                 worker.join(10)
+            recorder = Recorder()
+            for state, *_ in parts:
+                recorder.merge(state)
+            e2e = await scenario.verify(ctx, recorder, start)
         finally:
             await scenario.teardown(ctx)
-    recorder = Recorder()
-    for state, *_ in parts:
-        recorder.merge(state)
     longest = max(len(part[2]) for part in parts)
     vus = [sum(p[2][i] for p in parts if i < len(p[2])) for i in range(longest)]
     elapsed = max(part[1] for part in parts)
     interrupted = any(part[3] for part in parts)
-    return LoadResult(recorder, start, elapsed, interrupted, vus, ctx.state, scenario.costs(ctx))
+    return LoadResult(
+        recorder, start, elapsed, interrupted, vus, ctx.state, scenario.costs(ctx), e2e
+    )

@@ -76,6 +76,7 @@ def build(load: Any, *, scenario: str, config: dict[str, Any], command: str) -> 
         "distribution_us": recorder.latency.distribution(),
         "series": series,
         "costs_per_request": load.costs,
+        "e2e": load.e2e,
         "cost": None,
         "baseline": None,
     }
@@ -90,6 +91,8 @@ def ratios(ours: dict[str, Any], base: dict[str, Any]) -> dict[str, float | None
     out = {"throughput": div(ours["throughput_rps"], base["throughput_rps"])}
     for key in ("p50", "p95", "p99", "max"):
         out[key] = div(ours["latency_ms"][key], base["latency_ms"][key])
+    if ours.get("e2e") and base.get("e2e"):
+        out["e2e_per_second"] = div(ours["e2e"]["per_second"], base["e2e"]["per_second"])
     return out
 
 

@@ -2,7 +2,9 @@
 
 A scenario is a plug-in: a `Scenario` subclass registered under a name with `@register`, or any
 class named on the command line as `package.module:Class`. The engine calls `setup(ctx)` once,
-`request(ctx, vu)` in a loop (it returns an HTTP status or the name of what went wrong), then
+`open(ctx)` in every load process before the clock starts (connections), `request(ctx, vu)` in a
+loop (it returns an HTTP status or the name of what went wrong), `close(ctx)` in every process,
+`verify(ctx, recorder, started_at)` once (end-to-end figures for the results), then
 `teardown(ctx)`. What setup makes goes into `ctx.state`, kept JSON-safe so worker processes can
 receive it.
 """
@@ -19,7 +21,7 @@ from typing import Any, ClassVar
 import httpx
 
 from bench import stratus_api as api
-from bench.metrics import Outcome
+from bench.metrics import Outcome, Recorder
 
 __all__ = ["SCENARIOS", "Context", "Scenario", "get", "register"]
 
@@ -35,6 +37,10 @@ class Context:
     options: dict[str, str] = field(default_factory=dict)
     vus: int = 1  # the most VUs (or concurrent arrivals) the run will have
     state: dict[str, Any] = field(default_factory=dict)
+    mqtt: str | None = None  # the broker as host:port, for MQTT scenarios
+    timeout: float = 30.0  # per request, seconds
+    worker: int = 0  # this load generator process (0 .. workers - 1)
+    workers: int = 1
 
     def option(self, name: str, default: Any) -> Any:
         """`--option name=value`, converted to the type of `default`."""
@@ -53,11 +59,29 @@ class Scenario:
     store_reads_per_request: ClassVar[int] = 0
     store_writes_per_request: ClassVar[int] = 0
 
+    # "http" or "mqtt": what the requests travel over; `--baseline` runs the same load against
+    # a functions-framework echo (http) or a plain Mosquitto with a plain subscriber (mqtt)
+    transport: ClassVar[str] = "http"
+
     async def setup(self, ctx: Context) -> None:
+        return None
+
+    async def open(self, ctx: Context) -> None:
+        """Per load process, before the clock starts: open what requests need (connections)."""
         return None
 
     async def request(self, ctx: Context, vu: int) -> Outcome:
         raise NotImplementedError
+
+    async def close(self, ctx: Context) -> None:
+        """Per load process, after the load: close what `open` opened."""
+        return None
+
+    async def verify(
+        self, ctx: Context, recorder: Recorder, started_at: float
+    ) -> dict[str, Any] | None:
+        """Once, after the load and before teardown: end-to-end figures (result["e2e"])."""
+        return None
 
     async def teardown(self, ctx: Context) -> None:
         return None
@@ -310,3 +334,7 @@ class QueryAgg(QueryRange):
 
     def _params(self) -> dict[str, str]:
         return {"agg": "mean", "every": "1m"}
+
+
+# the MQTT scenarios register themselves (they build on the classes above)
+from bench import mqtt_scenarios as _mqtt_scenarios  # noqa: E402, F401

@@ -88,7 +88,10 @@ def _drive(scenario: Scenario, api: FakeApi, requests: int = 5, **options) -> li
     return asyncio.run(main())
 
 
-@pytest.mark.parametrize("name", sorted(set(SCENARIOS) - {"trivial"}))
+HTTP_SCENARIOS = sorted(n for n, c in SCENARIOS.items() if c.transport == "http")
+
+
+@pytest.mark.parametrize("name", [n for n in HTTP_SCENARIOS if n != "trivial"])
 def test_scenario_succeeds_and_cleans_up(name):
     api = FakeApi()
     outcomes = _drive(get(name), api)

@@ -1,0 +1,230 @@
+"""MQTT scenarios: devices publish readings to `devices/{id}/events` on the platform's broker (QoS
+0 or 1), then the readings are counted back through the query API (the end-to-end figure).
+
+Setup creates `devices` devices with a sensor each through the API, like HTTP ingest, and reads
+each device's token (`GET /api/devices/{id}/key`): a device logs in with username = its id,
+password = its token. Every VU (or open-loop slot) is one publishing connection, opened before
+the clock starts; VUs share the devices round-robin. Latency is publish -> PUBACK at QoS 1, and
+publish -> packet written to the TCP socket at QoS 0 (there is no acknowledgement: it measures
+the client, not the broker). Options: `devices` (10), `batch` readings per message (1: a
+reference object; more: an array), `e2e_wait` (most seconds to wait for the readings to become
+queryable, 60), `e2e_idle` (give up after this many seconds without a new reading, 15).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, ClassVar
+
+import orjson
+
+from bench import stratus_api as api
+from bench.metrics import Outcome, Recorder, is_success
+from bench.mqtt_async import Publisher
+from bench.scenarios import Context, _Admin, register
+
+__all__ = [
+    "MqttQos0", "MqttQos1", "broker_address", "end_to_end", "published_readings", "wait_for_count",
+]  # fmt: skip
+
+
+def broker_address(explicit: str | None, data_dir: str | os.PathLike[str], target: str) -> str:
+    """The broker to publish to: `explicit` (--mqtt / STRATUS_BENCH_MQTT), else the `mqtt` entry
+    of the emulator's `<data-dir>/endpoints.json` when that emulator is the target."""
+    if explicit:
+        return explicit
+    endpoints = Path(data_dir) / "endpoints.json"
+    try:
+        found = json.loads(endpoints.read_text())
+    except (OSError, ValueError):
+        found = None
+    if found and str(found.get("base_url", "")).rstrip("/") == target.rstrip("/"):
+        if found.get("mqtt"):
+            return str(found["mqtt"])
+        raise api.SetupError(f"{endpoints}: the emulator runs without MQTT (no mosquitto)")
+    where = f"{endpoints} does not describe {target}" if found else f"no {endpoints}"
+    raise api.SetupError(
+        f"MQTT scenarios need the broker: --mqtt HOST:PORT or STRATUS_BENCH_MQTT ({where})"
+    )
+
+
+class _Publishing:
+    """The publishing side shared by the platform scenarios and the plain-Mosquitto baseline."""
+
+    qos: ClassVar[int] = 1
+    transport = "mqtt"
+    readings_per_request = 1
+
+    def __init__(self) -> None:
+        self._publishers: list[Publisher] = []
+        self._last_stamp = 0
+
+    _LOCAL: ClassVar[tuple[str, ...]] = ("_publishers",)  # not sent to worker processes
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if k not in self._LOCAL}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        vars(self).update(state)
+        self._publishers = []
+
+    def _login(self, device: dict[str, Any]) -> tuple[str | None, str | None]:
+        return device["id"], device["token"]
+
+    async def open(self, ctx: Context) -> None:
+        if not ctx.mqtt:
+            raise api.SetupError("MQTT scenarios need the broker (--mqtt HOST:PORT)")
+        devices = ctx.state["devices"]
+
+        async def connect(vu: int) -> Publisher:
+            device = devices[(vu * ctx.workers + ctx.worker) % len(devices)]
+            username, password = self._login(device)
+            publisher = Publisher(str(ctx.mqtt), username, password)
+            return await publisher.connect(ctx.timeout)
+
+        self._publishers = await api.each(range(ctx.vus), connect)
+
+    async def close(self, ctx: Context) -> None:
+        await asyncio.gather(*(p.close() for p in self._publishers), return_exceptions=True)
+        self._publishers = []
+
+    async def request(self, ctx: Context, vu: int) -> Outcome:
+        publisher = self._publishers[vu % len(self._publishers)]
+        devices = ctx.state["devices"]
+        device = devices[(vu * ctx.workers + ctx.worker) % len(devices)]
+        batch = ctx.option("batch", 1)
+        sensor = device["sensors"][0]
+        readings = [
+            {"sensor_id": sensor, "timestamp": self._stamp(ctx), "value": n % 1000 / 10}
+            for n in range(batch)
+        ]
+        payload = orjson.dumps(readings[0] if batch == 1 else readings)
+        return await publisher.publish(
+            f"devices/{device['id']}/events", payload, self.qos, ctx.timeout
+        )
+
+    def _stamp(self, ctx: Context) -> int:
+        """Nanoseconds near now, strictly increasing in this process and distinct across the
+        load processes (ts % workers == worker), so no two readings of a sensor share an instant
+        (the store keeps one reading per instant)."""
+        self._last_stamp = max(time.time_ns() // ctx.workers, self._last_stamp + 1)
+        return self._last_stamp * ctx.workers + ctx.worker
+
+    def costs(self, ctx: Context) -> dict[str, int]:
+        batch = ctx.option("batch", 1)
+        # upper bound: the bridge batches a device's messages into one bus message per window
+        return {"readings": batch, "bus_messages": 4, "store_reads": 0, "store_writes": batch}
+
+
+def published_readings(recorder: Recorder, batch: int) -> int:
+    """Readings in messages the broker acknowledged (QoS 1) or the client sent (QoS 0)."""
+    return batch * sum(n for kind, n in recorder.outcomes.items() if is_success(kind))
+
+
+async def wait_for_count(
+    count: Callable[[], Awaitable[int]],
+    expected: int,
+    *,
+    poll: float = 0.25,
+    idle: float = 15.0,
+    limit: float = 60.0,
+    clock: Callable[[], float] = time.time,
+) -> tuple[int, float]:
+    """Poll `count()` until it reaches `expected`, stops growing for `idle` seconds, or `limit`
+    seconds passed; returns the last count and the clock when it was first seen."""
+    began = clock()
+    seen, seen_at = await count(), clock()
+    while seen < expected and clock() - seen_at < idle and clock() - began < limit:
+        await asyncio.sleep(poll)
+        now = await count()
+        if now != seen:
+            seen, seen_at = now, clock()
+    return seen, seen_at
+
+
+def end_to_end(published: int, attempted: int, arrived: int, started_at: float,
+               arrived_at: float, waited: float, what: str) -> dict[str, Any]:  # fmt: skip
+    """The end-to-end figure: readings `what` (stored, received) per second from the start of
+    the load to the moment the last one was seen, and how many never arrived."""
+    seconds = max(arrived_at - started_at, 1e-9)
+    return {
+        "what": what,
+        "attempted": attempted,
+        "published": published,
+        what: arrived,
+        "lost": max(published - arrived, 0),
+        "seconds": round(seconds, 3),
+        "per_second": round(arrived / seconds, 1),
+        "waited_s": round(waited, 3),
+        "complete": arrived >= published,
+    }
+
+
+class _PlatformMqtt(_Publishing, _Admin):
+    devices = 10
+
+    async def verify(
+        self, ctx: Context, recorder: Recorder, started_at: float
+    ) -> dict[str, Any] | None:
+        batch = ctx.option("batch", 1)
+        published = published_readings(recorder, batch)
+        window = {
+            "from": str(int((started_at - 3600) * 1e9)),
+            "to": str(time.time_ns() + 3600 * 10**9),
+        }
+        devices = ctx.state["devices"]
+
+        async def stored() -> int:
+            counts = await api.each(devices, lambda d: _count(ctx, d, window))
+            return sum(counts)
+
+        began = time.time()
+        arrived, arrived_at = await wait_for_count(
+            stored, published, idle=ctx.option("e2e_idle", 15.0),
+            limit=ctx.option("e2e_wait", 60.0),
+        )  # fmt: skip
+        return end_to_end(
+            published, recorder.requests * batch, arrived, started_at, arrived_at,
+            time.time() - began, "stored",
+        )  # fmt: skip
+
+
+async def _count(ctx: Context, device: dict[str, Any], window: dict[str, str]) -> int:
+    """Readings of the device's sensor in `window`, through the query API (agg=count, paged)."""
+    path = f"/api/devices/{device['id']}/sensors/{device['sensors'][0]}/data"
+    params = window | {"agg": "count", "every": "1d", "limit": "10000"}
+    total = 0
+    while True:
+        answer = await ctx.client.get(
+            path, params=params, headers=api.bearer(ctx.state["admin_token"])
+        )
+        if not answer.is_success:
+            raise api.SetupError(f"counting readings: {answer.status_code} {answer.text[:300]}")
+        page = answer.json()
+        total += sum(int(item["value"]) for item in page["data"])
+        if not page.get("next"):
+            return total
+        params = params | {"cursor": page["next"]}
+
+
+@register
+class MqttQos1(_PlatformMqtt):
+    """Readings published at QoS 1 as devices; latency publish -> PUBACK."""
+
+    name = "mqtt-qos1"
+    description = "MQTT publish to devices/{id}/events at QoS 1 (publish -> PUBACK)"
+    qos = 1
+
+
+@register
+class MqttQos0(_PlatformMqtt):
+    """Readings published at QoS 0 as devices; latency publish -> written to the socket."""
+
+    name = "mqtt-qos0"
+    description = "MQTT publish to devices/{id}/events at QoS 0 (publish -> socket write)"
+    qos = 0
