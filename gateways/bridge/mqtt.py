@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -51,9 +52,13 @@ class MqttBridge:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         self.client.on_subscribe = lambda *args: self.subscribed.set()
+        self.client.on_unsubscribe = self._on_unsubscribe
         self.bridge = Bridge(bus, org_of, self._ack, settings.core)
         self._stop = threading.Event()
+        self._leaving = False
         self._epoch = 0
+        self._unsubacks: dict[int, threading.Event] = {}
+        self._unsub_lock = threading.Lock()
         self._flusher = threading.Thread(
             target=self.bridge.run, args=(self._stop,), name="bridge-flusher", daemon=True
         )
@@ -73,12 +78,21 @@ class MqttBridge:
         _log.info("connected as %s (session present: %s)", self.settings.client_id,
                   flags.session_present)  # fmt: skip
         self._epoch += 1
-        client.subscribe([(topic, 1) for topic in subscriptions(self.settings.group)])
+        if not self._leaving:
+            client.subscribe([(topic, 1) for topic in subscriptions(self.settings.group)])
         self.connected.set()
 
     def _on_disconnect(self, client: Any, userdata: Any, flags: Any, reason: Any, p: Any) -> None:
         self.connected.clear()
-        _log.warning("disconnected from the broker (%s); reconnecting", reason)
+        self.subscribed.clear()
+        if not self._leaving:
+            _log.warning("disconnected from the broker (%s); reconnecting", reason)
+
+    def _on_unsubscribe(self, client: Any, userdata: Any, mid: int, *args: Any) -> None:
+        with self._unsub_lock:
+            done = self._unsubacks.pop(mid, None)
+        if done is not None:
+            done.set()
 
     def _on_message(self, client: Any, userdata: Any, message: mqtt.MQTTMessage) -> None:
         token = (self._epoch << 16) | message.mid if message.qos else 0  # 0: nothing to ack
@@ -97,18 +111,54 @@ class MqttBridge:
         self.client.loop_start()
         self._flusher.start()
 
-    def stop(self, timeout: float = 10.0) -> bool:
-        """Stop taking messages, publish what is held, wait for the acks; True when all were.
+    def _leave(self, timeout: float) -> bool:
+        """UNSUBSCRIBE from the shared topics and wait for the UNSUBACK. The broker handles a
+        connection's packets in order, so the answer also proves it has processed every PUBACK
+        sent before it; from then on it routes no new message to this session."""
+        done = threading.Event()
+        with self._unsub_lock:  # registered before paho can see the answer
+            rc, mid = self.client.unsubscribe(subscriptions(self.settings.group))
+            if rc != mqtt.MQTT_ERR_SUCCESS or mid is None:
+                return False
+            self._unsubacks[mid] = done
+        if done.wait(timeout):
+            return True
+        with self._unsub_lock:
+            self._unsubacks.pop(mid, None)
+        return False
 
-        A clean stop ends the persistent session; a crash keeps it (with its unacknowledged
-        messages) until a bridge with the same client id resumes it or it expires."""
-        self.client.on_message = lambda *args: None  # leave later ones to the broker's session
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Leave the shared subscription, publish what is held, wait until the broker has every
+        acknowledgement, then end the session; True when nothing was left owed.
+
+        Messages the broker had already queued for this session still arrive after leaving and
+        are published like the others. Only when a round trip shows the broker holds nothing
+        more for us does the DISCONNECT end the session (a session left behind keeps receiving
+        its share from Mosquitto). Otherwise (timeout, broker gone) the session is kept with its
+        unacknowledged messages until a bridge with the same client id resumes it, or expires:
+        nothing the broker accepted is dropped. A crash keeps it the same way."""
+        deadline = time.monotonic() + timeout
+
+        def left() -> float:
+            return max(0.0, deadline - time.monotonic())
+
+        self._leaving = True
+        left_group = self.connected.is_set() and self._leave(left())
         self._stop.set()
-        self._flusher.join(timeout)
-        done = self.bridge.wait_acked(timeout)
+        self._flusher.join(left())  # its last round publishes every open batch
+        done = False
+        while left_group and not self._flusher.is_alive():
+            seen = self.bridge.stats["received"]
+            if not self.bridge.wait_acked(left()) or not self._leave(left()):
+                break
+            if self.bridge.stats["received"] == seen:
+                done = True  # the broker has read all our PUBACKs and sent nothing new
+                break
+            self.bridge.flush(everything=True)  # messages that were queued for this session
         props = Properties(PacketTypes.DISCONNECT)
-        if done:  # nothing is owed: end the session, or the broker keeps sharing messages with it
+        if done:
             props.SessionExpiryInterval = 0
         self.client.disconnect(properties=props)
         self.client.loop_stop()
+        self.bridge.close()
         return done

@@ -59,6 +59,7 @@ class Bridge:
         self._wake = threading.Event()
         self._unacked = 0
         self._seq = 0
+        self._closed = False
         self.stats = {"received": 0, "published": 0, "dead_lettered": 0, "retries": 0}
 
     @property
@@ -129,6 +130,10 @@ class Bridge:
                 with self._lock:
                     self._unacked -= len(tokens)
                     self.stats[stat] += len(tokens)
+                return
+            if self._closed:  # the broker keeps them unacknowledged for the next bridge
+                _log.warning("bus publish failed (%s); %d messages left to the broker",
+                             error, len(tokens))  # fmt: skip
                 return
             _log.warning("bus publish failed (%s); retrying %d messages", error, len(tokens))
             with self._lock:
@@ -202,6 +207,11 @@ class Bridge:
             self._wake.clear()
             self.flush()
         self.flush(everything=True)
+
+    def close(self) -> None:
+        """Stop retrying failed publishes: after the MQTT session is gone an acknowledgement
+        cannot reach the broker any more, which redelivers those messages to the next bridge."""
+        self._closed = True
 
     def wait_acked(self, timeout: float) -> bool:
         """After the last flush: wait until every received message was acknowledged."""

@@ -1,20 +1,36 @@
-"""The bridge core without a broker: topics, formats, batch bounds, ack-after-publish, retries."""
+"""The bridge core without a broker: topics, formats, batch bounds, and ack-after-publish and
+retries against the Pub/Sub emulator (a topic that does not exist yet is a bus that refuses)."""
 
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 
 import orjson
 import pytest
+from google.api_core.retry import Retry
+from google.cloud import pubsub_v1
 
 from gateways.bridge.batcher import Batcher
 from gateways.bridge.service import Bridge, BridgeConfig
 from gateways.bridge.topics import Route, detect_format, encode_entry, route
-from tests.support.memory_bus import MemoryBus
+from shared.bus.pubsub import PubSubBus
+from tests.support.bus_reader import BusReader
+from tests.support.services import RunningService
 
 
 def reading(ts: int) -> bytes:
     return orjson.dumps({"sensor_id": "s1", "timestamp": ts, "value": ts})
+
+
+def _until(predicate: Callable[[], bool], timeout: float = 20) -> bool:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 @pytest.mark.parametrize(
@@ -71,70 +87,115 @@ def test_batches_are_bounded_by_count_bytes_and_age() -> None:
     assert batcher.count == 0 and batcher.drain() == []
 
 
-def test_messages_are_acknowledged_only_after_the_bus_confirmed() -> None:
-    bus, acked = MemoryBus(auto=False), []
+def test_messages_are_acknowledged_only_after_the_bus_confirmed(
+    pubsub: RunningService, bus: PubSubBus, reader: BusReader
+) -> None:
+    reader.create("telemetry-raw")
+    acked: list[int] = []
     bridge = Bridge(bus, lambda d: "org1", acked.extend, BridgeConfig(max_delay=0.0))
-    bridge.receive("devices/d1/events", reading(1), 11)
-    bridge.receive("d1", reading(2), 12)
-    bridge.receive("devices/d2/events/x", reading(3), 13)
-    assert bridge.flush() == 2 and acked == [] and bridge.unacked == 3
-    by_device = {attrs["device"]: (topic, data, attrs) for topic, data, attrs in bus.published}
-    topic, data, attrs = by_device["d1"]
-    assert topic == "telemetry-raw"
+    pubsub.kill()  # the bus is down: publishes wait in the client
+    try:
+        bridge.receive("devices/d1/events", reading(1), 11)
+        bridge.receive("d1", reading(2), 12)
+        bridge.receive("devices/d2/events/x", reading(3), 13)
+        assert bridge.flush() == 2
+        assert acked == [] and bridge.unacked == 3
+    finally:
+        pubsub.start()
+    assert _until(lambda: bridge.unacked == 0)
+    assert sorted(acked) == [11, 12, 13] and bridge.stats["published"] == 3
+    messages = reader.wait_for("telemetry-raw", lambda got: len(got) == 2)
+    by_device = {m.attributes["device"]: m for m in messages}
+    attrs = by_device["d1"].attributes
     assert attrs["org"] == "org1" and attrs["format"] == "batch" and attrs["transport"] == "mqtt"
-    entries = orjson.loads(data)
+    entries = by_device["d1"].entries()
     assert [e["payload"]["timestamp"] for e in entries] == [1, 2]
     assert [e["topic"] for e in entries] == ["devices/d1/events", "d1"]
-    bus.pending[0].set_result("m1")
-    assert sorted(acked) == [11, 12] and bridge.unacked == 1
-    bus.pending[1].set_result("m2")
-    assert sorted(acked) == [11, 12, 13] and bridge.unacked == 0
+    assert [e["payload"]["timestamp"] for e in by_device["d2"].entries()] == [3]
 
 
-def test_malformed_payloads_are_dead_lettered_with_device_and_reason() -> None:
-    bus, acked = MemoryBus(), []
+def test_malformed_payloads_are_dead_lettered_with_device_and_reason(
+    bus: PubSubBus, reader: BusReader
+) -> None:
+    reader.create("telemetry-dead")
+    acked: list[int] = []
     bridge = Bridge(bus, lambda d: "org1", acked.extend, BridgeConfig())
     bridge.receive("devices/d1/events", b"{not json", 1)
     bridge.receive("devices/d1/events", b'{"temp": 1}', 2)
     bridge.receive("devices/d1/state", b"[1]", 3)
-    assert acked == [1, 2, 3]
-    assert [topic for topic, _, _ in bus.published] == ["telemetry-dead"] * 3
-    reasons = [attrs["reason"] for _, _, attrs in bus.published]
-    assert "not valid JSON" in reasons[0] and "neither" in reasons[1] and "object" in reasons[2]
-    assert all(attrs["device"] == "d1" for _, _, attrs in bus.published)
-    assert bus.published[0][1] == b"{not json"
+    assert _until(lambda: len(acked) == 3) and sorted(acked) == [1, 2, 3]
+    messages = reader.wait_for("telemetry-dead", lambda got: len(got) == 3)
+    reasons = {m.data: m.attributes["reason"] for m in messages}
+    assert "not valid JSON" in reasons[b"{not json"]
+    assert "neither" in reasons[b'{"temp": 1}']
+    assert "object" in reasons[b"[1]"]
+    assert all(m.attributes["device"] == "d1" for m in messages)
+    assert {m.attributes["mqtt_topic"] for m in messages} == {
+        "devices/d1/events",
+        "devices/d1/state",
+    }
 
 
-def test_state_goes_to_its_own_topic_and_unknown_devices_to_dead_letters() -> None:
-    bus, acked = MemoryBus(), []
+def test_state_goes_to_its_own_topic_and_unknown_devices_to_dead_letters(
+    bus: PubSubBus, reader: BusReader
+) -> None:
+    for topic in ("telemetry-raw", "device-state", "telemetry-dead"):
+        reader.create(topic)
+    acked: list[int] = []
     orgs = {"d1": "org1"}
     bridge = Bridge(bus, orgs.get, acked.extend, BridgeConfig(max_delay=0.0))
     bridge.receive("devices/d1/state", b'{"config_version": 2}', 1)
     bridge.receive("devices/gone/events", reading(1), 2)
     bridge.flush()
-    topics = {attrs["device"]: topic for topic, _, attrs in bus.published}
-    assert topics == {"d1": "device-state", "gone": "telemetry-dead"}
-    assert sorted(acked) == [1, 2]
+    assert _until(lambda: len(acked) == 2) and sorted(acked) == [1, 2]
+    (state,) = reader.wait_for("device-state", lambda got: len(got) == 1)
+    assert state.attributes["device"] == "d1" and state.attributes["org"] == "org1"
+    assert [e["payload"] for e in state.entries()] == [{"config_version": 2}]
+    assert [e["format"] for e in state.entries()] == ["state"]
+    (dead,) = reader.wait_for("telemetry-dead", lambda got: len(got) == 1)
+    assert dead.attributes["device"] == "gone" and "unknown device" in dead.attributes["reason"]
+    assert reader.pull("telemetry-raw") == []
 
 
-def test_a_failed_publish_is_retried_and_acknowledged_once() -> None:
-    bus, acked = MemoryBus(), []
+def test_a_failed_publish_is_retried_and_acknowledged_once(
+    pubsub: RunningService, project: str, reader: BusReader
+) -> None:
+    reader.create("telemetry-raw")
+    # a client that gives up after a second, so the bridge sees the failures and retries
+    client = pubsub_v1.PublisherClient(
+        publisher_options=pubsub_v1.types.PublisherOptions(
+            retry=Retry(initial=0.05, maximum=0.2, timeout=1.0), timeout=1.0
+        )
+    )
+    bus = PubSubBus(project, client=client)
+    acked: list[int] = []
     done = threading.Event()
 
     def ack(tokens: list[int]) -> None:
         acked.extend(tokens)
         done.set()
 
-    bridge = Bridge(bus, lambda d: "o", ack, BridgeConfig(max_delay=0.0, retry_delay=0.01))
-    bus.fail_next = 2
-    bridge.receive("devices/d1/events", reading(1), 5)
-    bridge.flush()
-    assert done.wait(2)
-    assert acked == [5] and bridge.stats["retries"] == 2 and len(bus.published) == 1
+    bridge = Bridge(bus, lambda d: "o", ack, BridgeConfig(max_delay=0.0, retry_delay=0.02))
+    pubsub.kill()
+    try:
+        bridge.receive("devices/d1/events", reading(1), 5)
+        bridge.flush()
+        assert _until(lambda: bridge.stats["retries"] >= 2)
+        assert not done.is_set()
+    finally:
+        pubsub.start()
+    assert done.wait(60)
+    assert acked == [5] and bridge.unacked == 0 and bridge.stats["published"] == 1
+    (message, *_) = reader.wait_for("telemetry-raw", lambda got: len(got) >= 1)
+    assert [e["payload"]["timestamp"] for e in message.entries()] == [1]
+    bus.close()
 
 
-def test_the_flusher_publishes_full_batches_at_once_and_the_rest_on_stop() -> None:
-    bus, acked = MemoryBus(), []
+def test_the_flusher_publishes_full_batches_at_once_and_the_rest_on_stop(
+    bus: PubSubBus, reader: BusReader
+) -> None:
+    reader.create("telemetry-raw")
+    acked: list[int] = []
     config = BridgeConfig(max_messages=2, max_delay=60.0)
     bridge = Bridge(bus, lambda d: "o", acked.extend, config)
     stop = threading.Event()
@@ -142,7 +203,10 @@ def test_the_flusher_publishes_full_batches_at_once_and_the_rest_on_stop() -> No
     flusher.start()
     for token in (1, 2, 3):
         bridge.receive("devices/d1/events", reading(token), token)
-    assert bridge.wait_acked(0.01) is False
+    assert _until(lambda: sorted(acked) == [1, 2])  # the full batch went at once
+    assert bridge.unacked == 1  # the third waits for its batch to fill or age
     stop.set()
-    flusher.join(2)
-    assert bridge.wait_acked(2) and sorted(acked) == [1, 2, 3] and len(bus.published) == 2
+    flusher.join(20)
+    assert bridge.wait_acked(20) and sorted(acked) == [1, 2, 3]
+    messages = reader.wait_for("telemetry-raw", lambda got: len(got) == 2)
+    assert sorted(len(m.entries()) for m in messages) == [1, 2]

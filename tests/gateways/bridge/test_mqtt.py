@@ -1,7 +1,9 @@
-"""The bridge's MQTT side on a real Mosquitto: shared load, persistent session, manual acks."""
+"""The bridge's MQTT side on a real Mosquitto and the Pub/Sub emulator: shared load, persistent
+session, manual acks, clean stop. A bus topic that does not exist yet is a bus that refuses."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Iterator
 
@@ -13,8 +15,11 @@ from gateways.bridge.mqtt import MqttBridge
 from gateways.bridge.settings import BridgeSettings
 from shared.broker.mosquitto import MosquittoAdmin
 from shared.broker.publisher import MqttPublisher
+from shared.bus.pubsub import PubSubBus
+from tests.gateways.conftest import BRIDGE_TOPICS
 from tests.support.broker import MqttClient, running_broker
-from tests.support.memory_bus import MemoryBus
+from tests.support.bus_reader import BusReader
+from tests.support.services import RunningService
 
 pytestmark = pytest.mark.e2e
 
@@ -32,16 +37,16 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
 
 
 def _settings(broker: Broker, bridge_id: str, **env: str) -> BridgeSettings:
-    return BridgeSettings.from_env(
+    settings = BridgeSettings.from_env(
         {**broker.env(), "STRATUS_BRIDGE_ID": bridge_id, "STRATUS_BRIDGE_MAX_DELAY_MS": "20", **env}
     )
+    return dataclasses.replace(settings, core=dataclasses.replace(settings.core, retry_delay=0.05))
 
 
-def _bridge(broker: Broker, bridge_id: str, bus: MemoryBus, **env: str) -> MqttBridge:
+def _bridge(broker: Broker, bridge_id: str, bus: PubSubBus, **env: str) -> MqttBridge:
     bridge = MqttBridge(_settings(broker, bridge_id, **env), bus, lambda device: "org1")
     bridge.start()
-    assert bridge.connected.wait(5)
-    time.sleep(0.2)  # let the subscriptions land
+    assert bridge.subscribed.wait(20)  # the SUBACK: from now on the broker routes to us
     return bridge
 
 
@@ -51,7 +56,7 @@ def _device(broker: Broker, n: int) -> MqttClient:
     return client
 
 
-def _until(predicate: Callable[[], bool], timeout: float = 10) -> bool:
+def _until(predicate: Callable[[], bool], timeout: float = 20) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -66,42 +71,52 @@ def _burst(device: MqttClient, n: int, first: int = 0, topic: str = "devices/d0/
         device.client.publish(topic, payload, qos=1)
 
 
-def _timestamps(bus: MemoryBus) -> list[int]:
-    return [entry["payload"]["timestamp"] for entry in bus.entries()]
+def _timestamps(reader: BusReader, topic: str = "telemetry-raw") -> list[int]:
+    return [entry["payload"]["timestamp"] for entry in reader.entries(topic)]
 
 
-def test_two_bridges_share_the_load_and_together_get_everything(broker: Broker) -> None:
-    buses = [MemoryBus(), MemoryBus()]
-    bridges = [_bridge(broker, f"share{n}", bus) for n, bus in enumerate(buses)]
+def test_two_bridges_share_the_load_and_together_get_everything(
+    broker: Broker, bus: PubSubBus, reader: BusReader
+) -> None:
+    reader.create("telemetry-raw")
+    bridges = [_bridge(broker, f"share{n}", bus) for n in range(2)]
     device = _device(broker, 0)
     _burst(device, 400)
-    assert _until(lambda: sum(len(_timestamps(bus)) for bus in buses) == 400)
-    assert all(_timestamps(bus) for bus in buses)
-    assert sorted(_timestamps(buses[0]) + _timestamps(buses[1])) == list(range(400))
+    reader.wait_for("telemetry-raw", lambda got: len(_timestamps(reader)) >= 400)
+    assert sorted(_timestamps(reader)) == list(range(400))
+    assert all(bridge.bridge.stats["published"] > 0 for bridge in bridges)  # both took a share
     for bridge in bridges:
         assert bridge.stop()
     device.close()
 
 
-def test_unacknowledged_messages_come_back_to_the_restarted_bridge(broker: Broker) -> None:
-    stuck = MemoryBus(auto=False)  # never confirms: nothing may be acknowledged
+def test_unacknowledged_messages_come_back_to_the_restarted_bridge(
+    broker: Broker, bus: PubSubBus, reader: BusReader
+) -> None:
+    stuck = PubSubBus(f"{reader.project}-down")  # no topics there: every publish is refused
     first = _bridge(broker, "crash", stuck, STRATUS_BRIDGE_RECEIVE_MAXIMUM="50")
     device = _device(broker, 1)
     _burst(device, 120, topic="devices/d1/events")
     assert _until(lambda: first.bridge.stats["received"] == 50)
-    time.sleep(0.3)
-    assert first.bridge.stats["received"] == 50  # the broker honours the receive maximum
+    assert _until(lambda: first.bridge.stats["retries"] > 0)
     first.client.socket().close()  # a crash: no DISCONNECT, no acknowledgements
     first.client.loop_stop()
-    bus = MemoryBus()
+    first.bridge.close()  # and no more publishing from the dead process
+    # the broker honoured the receive maximum: 50 were handed out, none acknowledged
+    assert first.bridge.stats["received"] == 50 and first.bridge.stats["published"] == 0
+    reader.create("telemetry-raw")
     second = _bridge(broker, "crash", bus, STRATUS_BRIDGE_RECEIVE_MAXIMUM="50")
-    assert _until(lambda: len(set(_timestamps(bus))) == 120)
+    reader.wait_for("telemetry-raw", lambda got: set(_timestamps(reader)) == set(range(120)))
     assert second.stop()
     device.close()
+    stuck.close()
 
 
-def test_api_config_and_commands_are_not_taken_by_the_bridge(broker: Broker) -> None:
-    bus = MemoryBus()
+def test_api_config_and_commands_are_not_taken_by_the_bridge(
+    broker: Broker, bus: PubSubBus, reader: BusReader
+) -> None:
+    for topic in BRIDGE_TOPICS:
+        reader.create(topic)
     bridge = _bridge(broker, "api", bus)
     api = MqttPublisher(broker.host, broker.port, "stratus-api", broker.accounts["stratus-api"])
     assert api.publish("devices/d2/commands/reboot", b"{}") is False  # nobody subscribed
@@ -109,37 +124,54 @@ def test_api_config_and_commands_are_not_taken_by_the_bridge(broker: Broker) -> 
     device = _device(broker, 2)
     device.publish("devices/d2/state", b'{"config_version":1}')
     device.publish("d2", b"not json")
-    assert _until(lambda: len(bus.published) == 2)
-    topics = sorted(topic for topic, _, _ in bus.published)
-    assert topics == ["device-state", "telemetry-dead"]
+    (state,) = reader.wait_for("device-state", lambda got: len(got) == 1)
+    assert [e["payload"] for e in state.entries()] == [{"config_version": 1}]
+    (dead,) = reader.wait_for("telemetry-dead", lambda got: len(got) == 1)
+    assert dead.data == b"not json" and dead.attributes["device"] == "d2"
     assert bridge.stop()
+    assert bridge.bridge.stats["received"] == 2  # neither the command nor the config
+    assert reader.pull("telemetry-raw") == []
     api.close()
     device.close()
 
 
 def test_after_a_dropped_connection_only_the_redelivered_copies_are_acknowledged(
-    broker: Broker,
+    broker: Broker, pubsub: RunningService, bus: PubSubBus, reader: BusReader
 ) -> None:
-    bus = MemoryBus(auto=False)
+    reader.create("telemetry-raw")
     bridge = _bridge(broker, "drop", bus)
     device = _device(broker, 0)
-    _burst(device, 30)
-    assert _until(lambda: bridge.bridge.stats["received"] == 30)
-    bridge.bridge.flush(everything=True)
-    bridge.connected.clear()
-    bridge.client.socket().close()  # the broker sees the connection drop; paho reconnects
-    assert bridge.connected.wait(10)
-    assert _until(lambda: bridge.bridge.stats["received"] == 60)  # the broker resent all 30
-    bus.auto = True
-    for future in list(bus.pending):
-        future.set_result("late")  # acks of the old connection: must not be sent
-    bridge.bridge.flush(everything=True)
-    assert _until(lambda: bridge.bridge.unacked == 0)
-    assert sorted(set(_timestamps(bus))) == list(range(30))
-    assert bridge.stop()
-    fresh = MemoryBus()
-    again = _bridge(broker, "drop", fresh)
-    time.sleep(0.5)
-    assert fresh.published == []  # the session owes nothing: every copy was acknowledged
+    pubsub.kill()  # the bus is down: nothing can be confirmed, so nothing is acknowledged
+    try:
+        _burst(device, 30)
+        assert _until(lambda: bridge.bridge.stats["received"] == 30)
+        bridge.bridge.flush(everything=True)
+        bridge.connected.clear()
+        bridge.client.socket().close()  # the broker sees the connection drop; paho reconnects
+        assert bridge.connected.wait(20)
+        assert _until(lambda: bridge.bridge.stats["received"] == 60)  # the broker resent all 30
+    finally:
+        pubsub.start()  # the bus recovers: old and new copies are confirmed
+    assert _until(lambda: bridge.bridge.unacked == 0, timeout=60)
+    assert bridge.bridge.stats["published"] == 60
+    reader.wait_for("telemetry-raw", lambda got: set(_timestamps(reader)) == set(range(30)))
+    assert bridge.stop()  # the broker confirmed it has read every acknowledgement
+    again = _bridge(broker, "drop", bus)
     assert again.stop()
+    assert again.bridge.stats["received"] == 0  # the session owed nothing: all were acknowledged
+    device.close()
+
+
+def test_a_clean_stop_under_load_loses_nothing(
+    broker: Broker, bus: PubSubBus, reader: BusReader
+) -> None:
+    reader.create("telemetry-raw")
+    bridges = [_bridge(broker, f"load{n}", bus) for n in range(2)]
+    device = _device(broker, 1)
+    _burst(device, 300, topic="devices/d1/events")
+    assert _until(lambda: bridges[0].bridge.stats["received"] > 0)
+    assert bridges[0].stop()  # mid-burst: its share so far is published, the rest goes on
+    _burst(device, 100, first=300, topic="devices/d1/events")
+    reader.wait_for("telemetry-raw", lambda got: set(_timestamps(reader)) == set(range(400)))
+    assert bridges[1].stop()
     device.close()
