@@ -30,6 +30,7 @@ _PORTS = (
     ("--pubsub-port", "STRATUS_PUBSUB_PORT", 8185, "Pub/Sub-compatible gRPC port"),
     ("--mqtt-port", "STRATUS_MQTT_PORT", 1883, "MQTT broker port"),
     ("--mqtt-ws-port", "STRATUS_MQTT_WS_PORT", 9001, "MQTT-over-WebSockets port"),
+    ("--ws-port", "STRATUS_WS_PORT", 8765, "WebSocket ingest gateway port"),
 )
 
 
@@ -76,6 +77,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="function host worker processes [STRATUS_WORKERS]",
     )
     parser.add_argument(
+        "--bridges",
+        type=int,
+        default=_env_int("STRATUS_BRIDGES", 1),
+        help="MQTT bridge processes sharing the device traffic [STRATUS_BRIDGES]",
+    )
+    parser.add_argument(
         "-v",
         "--verbose",
         action="store_true",
@@ -88,6 +95,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
             parser.error(f"{flag} {value} is not a port (0..65535)")
     if args.workers < 1:
         parser.error("--workers must be at least 1")
+    if args.bridges < 0:
+        parser.error("--bridges must be at least 0")
     return args
 
 
@@ -104,6 +113,8 @@ def run(args: argparse.Namespace) -> int:
         project=args.project,
         workers=args.workers,
         verbose=args.verbose,
+        ws_port=args.ws_port,
+        bridges=args.bridges,
     )
     platform = Platform(config)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import socket
 import sys
 import urllib.error
 import urllib.request
@@ -34,6 +35,8 @@ class PlatformConfig:
     project: str
     workers: int
     verbose: bool = False
+    ws_port: int = 8765
+    bridges: int = 1
 
 
 def _http_answers(url: str) -> bool:
@@ -42,6 +45,14 @@ def _http_answers(url: str) -> bool:
             return True
     except urllib.error.HTTPError:
         return True  # it answers; the platform's readiness is reported separately
+    except OSError:
+        return False
+
+
+def _tcp_answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
     except OSError:
         return False
 
@@ -80,6 +91,7 @@ class Platform:
         self.firestore = f"{host}:{check_port('firestore', host, config.firestore_port)}"
         self.pubsub = f"{host}:{check_port('pubsub', host, config.pubsub_port)}"
         self.base_url = f"http://{host}:{self.port}"
+        self.ws_port = check_port("websocket", host, config.ws_port)
         self.run_dir = config.data_dir / "run"
         self.endpoints_file = config.data_dir / "endpoints.json"
         self.ready_file = self.run_dir / "ready"
@@ -134,6 +146,38 @@ class Platform:
         )  # fmt: skip
         return parts
 
+    def gateways(self) -> list[Component]:
+        """Connection holders, started once the bus has its topics: the WebSocket ingest and,
+        when the broker runs, the MQTT bridges (each resumes its own session by its id)."""
+        host = self.config.host
+        parts = [
+            Component(
+                "websocket",
+                [sys.executable, "-m", "gateways.websocket", "--host", host,
+                 "--port", str(self.ws_port)],
+                env=dict(self.env),
+                ready=lambda: _tcp_answers(host, self.ws_port),
+            )
+        ]  # fmt: skip
+        if self.broker is None:
+            return parts
+        for n in range(1, self.config.bridges + 1):
+            ready_file = self.run_dir / f"bridge-{n}.ready"
+            parts.append(
+                Component(
+                    f"bridge-{n}",
+                    [sys.executable, "-m", "gateways.bridge"],
+                    env={
+                        **self.env,
+                        "STRATUS_BRIDGE_ID": f"emulator-{n}",
+                        "STRATUS_BRIDGE_READY_FILE": str(ready_file),
+                    },
+                    before_start=lambda f=ready_file: f.unlink(missing_ok=True),  # type: ignore[misc]
+                    ready=ready_file.exists,
+                )
+            )
+        return parts
+
     def start(self) -> None:
         """Start every component in order, create the bus' topics and subscriptions, mark ready."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -157,6 +201,8 @@ class Platform:
         from emulator.bus_setup import ensure_bus
 
         ensure_bus(self.manifest, self.config.project, self.base_url, self.push_token)
+        for component in self.gateways():
+            self.supervisor.start(component)
         _write_json(self.endpoints_file, self.endpoints())
         self.ready_file.touch()
 
@@ -168,6 +214,7 @@ class Platform:
             "pubsub": self.pubsub,
             "mqtt": f"{broker.host}:{broker.port}" if broker else None,
             "mqtt_ws": f"ws://{broker.host}:{broker.ws_port}" if broker else None,
+            "websocket": f"ws://{self.config.host}:{self.ws_port}",
             "project": self.config.project,
             "data_dir": str(self.config.data_dir),
             "pid": os.getpid(),
@@ -181,6 +228,7 @@ class Platform:
             f"  firestore   {self.firestore}   (FIRESTORE_EMULATOR_HOST)\n"
             f"  pubsub      {self.pubsub}   (PUBSUB_EMULATOR_HOST)\n"
             f"  mqtt        {mqtt}\n"
+            f"  websocket   ws://{self.config.host}:{self.ws_port}\n"
             f"  project     {self.config.project}\n"
             f"  endpoints   {self.endpoints_file}\n"
             f"  logs        {self.supervisor.log_dir}\n"

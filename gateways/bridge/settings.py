@@ -26,8 +26,11 @@ class BridgeSettings:
     core: BridgeConfig
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] = os.environ) -> BridgeSettings:
-        broker = BrokerSettings.from_env(environ)
+    def from_env(
+        cls, environ: Mapping[str, str] = os.environ, broker: BrokerSettings | None = None
+    ) -> BridgeSettings:
+        """From STRATUS_BRIDGE_*; the broker from STRATUS_MQTT_* unless `broker` is given."""
+        broker = broker or BrokerSettings.from_env(environ)
         if broker is None:
             raise ValueError("STRATUS_MQTT_HOST is not set: the bridge needs a broker")
         bridge_id = environ.get("STRATUS_BRIDGE_ID", "").strip() or socket.gethostname()

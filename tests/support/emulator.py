@@ -129,6 +129,8 @@ def start_emulator(data_dir: Path, **env: str) -> RunningEmulator:
             "0",
             "--mqtt-ws-port",
             "0",
+            "--ws-port",
+            "0",
             "--data-dir",
             str(data_dir),
         ],
