@@ -1,4 +1,4 @@
-"""`python -m bench run|report|scenarios|coldstart`: the harness' command line.
+"""`python -m bench run|suite|report|scenarios|coldstart`: the harness' command line.
 
 Every flag has an environment variable (shown in --help) so CI and cloud runs need no editing.
 """
@@ -110,8 +110,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no live progress line")
 
     report = commands.add_parser("report", help="write BENCHMARKS.md from the latest results")
-    report.add_argument("--results", default=str(RESULTS))
+    report.add_argument(
+        "--results",
+        help="a results folder (default: the newest bench/results/suite-*, else bench/results)",
+    )
     report.add_argument("--output", default="BENCHMARKS.md")
+
+    from bench.suite import add_parser
+
+    add_parser(commands, _env)
 
     commands.add_parser("scenarios", help="list the scenarios")
 
@@ -209,16 +216,20 @@ def _run(args: argparse.Namespace, command: str) -> int:
 def _report(args: argparse.Namespace) -> int:
     import json
 
-    from bench import report
+    from bench import benchmarks, report
 
-    results = report.latest(args.results)
+    suites = sorted(RESULTS.glob("suite-*/suite.json"))
+    folder = Path(args.results) if args.results else suites[-1].parent if suites else RESULTS
+    results = report.latest(folder)
     if not results:
-        print(f"no results under {args.results}", file=sys.stderr)
+        print(f"no results under {folder}", file=sys.stderr)
         return 1
-    cold_path = Path(args.results) / "coldstart.json"
-    cold = json.loads(cold_path.read_text()) if cold_path.exists() else None
-    Path(args.output).write_text(report.benchmarks(results, cold))
-    print(f"{args.output}: {len(results)} scenario runs", file=sys.stderr)
+    extra = {}
+    for name in ("coldstart", "suite"):
+        path = folder / f"{name}.json"
+        extra[name] = json.loads(path.read_text()) if path.exists() else None
+    Path(args.output).write_text(benchmarks.render(results, extra["coldstart"], extra["suite"]))
+    print(f"{args.output}: {len(results)} scenario runs from {folder}", file=sys.stderr)
     return 0
 
 
@@ -251,6 +262,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _report(args)
     if args.command == "coldstart":
         return _coldstart(args)
+    if args.command == "suite":
+        from bench import suite
+
+        return suite.run(args, _hide_password(command))
     from bench.scenarios import SCENARIOS
 
     for name, cls in sorted(SCENARIOS.items()):
