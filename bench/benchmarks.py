@@ -230,20 +230,30 @@ def _coldstart(rows: list[dict[str, Any]] | None) -> list[str]:
     if not rows:
         return ["Not measured (`python -m bench coldstart`).", ""]
     table = [
-        [c["function"], str(c.get("kind", "-")), str(c.get("total_s")), str(c.get("import_s")),
-         str(c.get("first_request_s")), str(c.get("max_rss_mib")), str(c.get("error") or "")]
+        [c["function"], str(c.get("kind", "-")), c.get("request", "-"), str(c.get("total_s")),
+         str(c.get("import_s")), str(c.get("first_request_s")), _answer(c),
+         str(c.get("max_rss_mib"))]
         for c in rows
     ]  # fmt: skip
-    header = ["function", "kind", "total s", "import s", "first request s", "max RSS MiB", "error"]
+    header = ["function", "kind", "first request", "total s", "import s", "first request s",
+              "answer", "max RSS MiB"]  # fmt: skip
     return [
         "A fresh `python` process per function imports its main module and sends one first",
-        "request through its entry point (HTTP: its first route; events: an empty message);",
-        "max RSS is that process' peak resident memory. An error names what the first request",
-        "needed and did not find (the functions' store and bus are the emulator's).",
+        "request through its entry point (HTTP: its first route, without a token; events: an",
+        "empty message); the answer column shows what it got. Total includes the interpreter's",
+        "start. Max RSS is that process' peak resident memory (VmHWM).",
         "",
-        *_table(header, "--- --- ---: ---: ---: ---: ---", table),
+        *_table(header, "--- --- --- ---: ---: ---: --- ---:", table),
         "",
     ]
+
+
+def _answer(row: dict[str, Any]) -> str:
+    if row.get("error"):
+        return f"error: {row['error']}".replace("|", "/")
+    if "status" in row:
+        return f"HTTP {row['status']}"
+    return str(row.get("outcome", "-")).replace("|", "/")
 
 
 def machine_line(info: dict[str, Any]) -> str:
