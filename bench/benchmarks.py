@@ -180,8 +180,8 @@ def _peak(r: dict[str, Any]) -> int:
 def _study(by: dict[str, list[dict[str, Any]]], machine: str) -> list[str]:
     rows = []
     for figure, theirs, scenario, kind in _STUDY:
-        runs = by.get(scenario) or [None]
-        rows.append([figure, theirs, _ours(runs[0], kind)])
+        runs = by.get(scenario)
+        rows.append([figure, theirs, _ours(runs[0] if runs else None, kind)])
     header = ["figure", "TUM study (on Google Cloud)", f"Stratus (ours: {machine})"]
     return [
         "Theirs ran on a cloud (managed Kubernetes, OpenWhisk, Cloud Run) with the load",

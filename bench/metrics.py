@@ -55,7 +55,8 @@ class Histogram:
     def summary(self) -> dict[str, float]:
         """count, min, mean, p50..p99.9 and max, in microseconds (zeros when empty)."""
         if not self.count:
-            return {"count": 0, "min": 0, "mean": 0, "max": 0} | {_name(p): 0 for p in PERCENTILES}
+            zeros: dict[str, float] = {"count": 0, "min": 0, "mean": 0, "max": 0}
+            return zeros | {_name(p): 0 for p in PERCENTILES}
         out: dict[str, float] = {
             "count": self.count,
             "min": int(self._h.get_min_value()),

@@ -76,9 +76,9 @@ class Publisher:
         info = self.client.publish(topic, payload, qos=qos)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             return "not-connected" if info.rc == mqtt.MQTT_ERR_NO_CONN else f"mqtt-error-{info.rc}"
-        reason = self._early.pop(info.mid, None)
+        reason: str | None = self._early.pop(info.mid, None)
         if reason is None:
-            future = self._loop.create_future()
+            future: asyncio.Future[str] = self._loop.create_future()
             self._pending[info.mid] = future
             try:
                 reason = await asyncio.wait_for(future, timeout)
@@ -86,7 +86,7 @@ class Publisher:
                 self._pending.pop(info.mid, None)
         if reason == "ok":
             return "puback" if qos else "sent"
-        return reason
+        return str(reason)
 
     async def close(self, timeout: float = 5.0) -> None:
         """DISCONNECT and wait (bounded) for the socket to close."""
