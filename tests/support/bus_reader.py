@@ -36,8 +36,9 @@ class BusReader:
 
     Only messages published after `create` are seen (a subscription starts empty)."""
 
-    def __init__(self, project: str, topics: Iterable[str] = ()) -> None:
+    def __init__(self, project: str, topics: Iterable[str] = (), *, name: str = "reader") -> None:
         self.project = project
+        self.name = name  # subscriptions are `<topic>-<name>`
         self.publisher = pubsub_v1.PublisherClient()
         self.subscriber = pubsub_v1.SubscriberClient()
         self.received: dict[str, list[Received]] = {}
@@ -45,7 +46,7 @@ class BusReader:
             self.create(topic)
 
     def _subscription(self, topic: str) -> str:
-        return self.subscriber.subscription_path(self.project, f"{topic}-reader")
+        return self.subscriber.subscription_path(self.project, f"{topic}-{self.name}")
 
     def create(self, topic: str) -> None:
         """Create `topic` (if missing) and the reader's subscription to it."""

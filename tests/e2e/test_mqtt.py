@@ -1,0 +1,176 @@
+"""MQTT through the running emulator: a device logs in with its id and token, its QoS 1 messages
+reach the bus as the bridge's batches, a wrong password or a foreign topic is refused, config is
+delivered retained and acknowledged through the device's state, and commands reach it."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import orjson
+import pytest
+
+from emulator.mosquitto import Broker
+from tests.e2e.provisioning import Api, eventually, signin
+from tests.support.broker import MqttClient
+from tests.support.bus_reader import BusReader, Received
+from tests.support.emulator import RunningEmulator
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def admin(platform: RunningEmulator) -> Api:
+    return signin(platform)
+
+
+@pytest.fixture(scope="module")
+def mqtt(platform: RunningEmulator) -> Broker:
+    address = platform.endpoints.get("mqtt")
+    if not address:
+        pytest.skip("the platform runs without Mosquitto (MQTT is off)")
+    host, port = str(address).rsplit(":", 1)
+    return Broker([], host, int(port), 0, {})
+
+
+@pytest.fixture(scope="module")
+def bus(platform: RunningEmulator) -> Iterator[BusReader]:
+    """Pull subscriptions of this module on the platform's telemetry-raw and telemetry-dead."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PUBSUB_EMULATOR_HOST", platform.pubsub)
+        reader = BusReader(
+            platform.project,
+            ("telemetry-raw", "telemetry-dead"),
+            name=f"e2e-mqtt-{uuid.uuid4().hex[:8]}",
+        )
+        yield reader
+        reader.close()
+
+
+def _device(admin: Api, name: str) -> tuple[str, str]:
+    """A new device through the API: (id, token)."""
+    created = admin.post("/api/devices/", json={"name": name})
+    assert created.status_code == 201, created.text
+    device = created.json()["result"]["id"]
+    key = admin.get(f"/api/devices/{device}/key")
+    assert key.status_code == 200, key.text
+    return device, key.json()["token"]
+
+
+def _connect(mqtt: Broker, device: str, token: str) -> MqttClient:
+    client = MqttClient(mqtt, device, token)
+    assert client.wait_connected(), client.connect_reason
+    return client
+
+
+def _of(device: str) -> Callable[[list[Received]], list[Received]]:
+    return lambda got: [m for m in got if m.attributes.get("device") == device]
+
+
+def _until(predicate: Callable[[], bool], timeout: float = 20) -> bool:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_qos1_events_reach_the_bus_as_sent(admin: Api, mqtt: Broker, bus: BusReader) -> None:
+    device, token = _device(admin, "mqtt-events")
+    client = _connect(mqtt, device, token)
+    payloads = [
+        orjson.dumps({"sensor_id": "s1", "timestamp": 1_790_000_000 + n, "value": n})
+        for n in range(20)
+    ]
+    for payload in payloads:
+        assert client.publish(f"devices/{device}/events", payload) == 0  # PUBACK: accepted
+    senml = b'[{"bn":"engine/","n":"oil","v":3.2}]'
+    assert client.publish(f"devices/{device}/events/engine", senml) == 0
+    mine = _of(device)
+    got = bus.wait_for(
+        "telemetry-raw", lambda all_: sum(len(m.entries()) for m in mine(all_)) >= 21
+    )
+    entries = [entry for message in mine(got) for entry in message.entries()]
+    reference = [e for e in entries if e["format"] == "reference"]
+    assert sorted(orjson.dumps(e["payload"]) for e in reference) == sorted(payloads)
+    (engine,) = [e for e in entries if e["format"] == "senml"]
+    assert engine["payload"] == orjson.loads(senml)
+    assert engine["topic"] == f"devices/{device}/events/engine"
+    for message in mine(got):
+        attributes = message.attributes
+        assert attributes["org"] == admin.org and attributes["transport"] == "mqtt"
+        assert attributes["format"] == "batch" and int(attributes["received_ns"]) > 0
+    client.close()
+
+
+def test_a_malformed_payload_is_dead_lettered_and_the_connection_goes_on(
+    admin: Api, mqtt: Broker, bus: BusReader
+) -> None:
+    device, token = _device(admin, "mqtt-malformed")
+    client = _connect(mqtt, device, token)
+    assert client.publish(f"devices/{device}/events", b"{not json") == 0
+    reading = orjson.dumps({"sensor_id": "s1", "timestamp": 1_790_000_000, "value": 1})
+    assert client.publish(f"devices/{device}/events", reading) == 0
+    dead = bus.wait_for("telemetry-dead", lambda got: bool(_of(device)(got)))
+    (letter,) = _of(device)(dead)
+    assert letter.data == b"{not json" and "not valid JSON" in letter.attributes["reason"]
+    bus.wait_for("telemetry-raw", lambda got: bool(_of(device)(got)))
+    assert client.connected.is_set() and not client.disconnected.is_set()
+    client.close()
+
+
+def test_a_wrong_password_and_a_foreign_topic_are_refused(admin: Api, mqtt: Broker) -> None:
+    device, token = _device(admin, "mqtt-refusals")
+    wrong = MqttClient(mqtt, device, token[:-4] + "AAAA")
+    assert not wrong.wait_connected()
+    assert wrong.connect_reason is not None and wrong.connect_reason.is_failure
+    wrong.close()
+    other, _ = _device(admin, "mqtt-other")
+    client = _connect(mqtt, device, token)
+    assert client.publish(f"devices/{other}/events", b"[]") == 135  # not authorised
+    assert client.subscribe(f"devices/{other}/commands/#") == 135
+    client.close()
+
+
+def test_config_is_delivered_retained_and_acknowledged_through_the_state(
+    admin: Api, mqtt: Broker
+) -> None:
+    device, token = _device(admin, "mqtt-config")
+    path = f"/api/devices/{device}"
+    answer = admin.call("PUT", f"{path}/config", json={"config": {"rate": 5}})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["version"] == 1
+    client = _connect(mqtt, device, token)  # connects after the config was set
+    assert client.subscribe(f"devices/{device}/config") == 1
+    assert _until(lambda: len(client.messages) == 1)
+    (retained,) = client.messages
+    assert retained.retain and orjson.loads(retained.payload) == {
+        "version": 1,
+        "config": {"rate": 5},
+    }
+    state = {"config_version": 1, "battery": 87}
+    assert client.publish(f"devices/{device}/state", orjson.dumps(state)) == 0
+    reported = eventually(lambda: admin.get(f"{path}/state"), lambda r: r.status_code == 200)
+    assert reported.json()["state"] == state and reported.json()["transport"] == "mqtt"
+    config = admin.get(f"{path}/config").json()
+    assert config["version"] == 1 and config["acknowledged_version"] == 1
+    client.close()
+
+
+def test_a_command_reaches_a_subscribed_device(admin: Api, mqtt: Broker) -> None:
+    device, token = _device(admin, "mqtt-command")
+    command = f"/api/devices/{device}/commands/reboot"
+    nobody = admin.post(command, content=b'{"delay": 1}')
+    assert nobody.status_code == 200, nobody.text
+    assert nobody.json() == {"device_id": device, "command": "reboot", "delivered": False}
+    client = _connect(mqtt, device, token)
+    assert client.subscribe(f"devices/{device}/commands/#") == 1
+    sent = admin.post(command, content=b'{"delay": 1}')
+    assert sent.status_code == 200 and sent.json()["delivered"] is True
+    assert _until(lambda: len(client.messages) == 1)
+    (message,) = client.messages
+    assert message.topic == f"devices/{device}/commands/reboot"
+    assert message.payload == b'{"delay": 1}'
+    client.close()
