@@ -4,9 +4,12 @@ delivered retained and acknowledged through the device's state, and commands rea
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import orjson
 import pytest
@@ -173,4 +176,47 @@ def test_a_command_reaches_a_subscribed_device(admin: Api, mqtt: Broker) -> None
     (message,) = client.messages
     assert message.topic == f"devices/{device}/commands/reboot"
     assert message.payload == b'{"delay": 1}'
+    client.close()
+
+
+def _bridge_pids(platform: RunningEmulator) -> list[int]:
+    """The emulator's bridge processes (its children running `-m gateways.bridge`)."""
+    assert platform.process is not None
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == platform.process.pid and b"gateways.bridge" in argv:
+            pids.append(int(entry.name))
+    return pids
+
+
+def test_kill_9_of_the_bridge_during_a_qos1_burst_loses_nothing(
+    platform: RunningEmulator, admin: Api, mqtt: Broker, bus: BusReader
+) -> None:
+    device, token = _device(admin, "mqtt-kill9")
+    client = _connect(mqtt, device, token)
+    (bridge,) = _bridge_pids(platform)
+    sent = []
+    for n in range(600):
+        payload = orjson.dumps({"sensor_id": "s1", "timestamp": 1_790_000_000 + n, "value": n})
+        assert client.publish(f"devices/{device}/events", payload) == 0  # the broker has it
+        sent.append(payload)
+        if n == 200:
+            os.kill(bridge, signal.SIGKILL)
+    mine = _of(device)
+
+    def stamps(got: list[Received]) -> set[int]:
+        return {e["payload"]["timestamp"] for m in mine(got) for e in m.entries()}
+
+    expected = {1_790_000_000 + n for n in range(600)}
+    got = bus.wait_for("telemetry-raw", lambda all_: stamps(all_) == expected, timeout=60)
+    assert stamps(got) == expected  # duplicates allowed (at least once), losses not
+    assert _until(lambda: len(_bridge_pids(platform)) == 1)  # the supervisor restarted it
+    assert _bridge_pids(platform) != [bridge]
     client.close()
