@@ -91,7 +91,6 @@ class Platform:
         self.firestore = f"{host}:{check_port('firestore', host, config.firestore_port)}"
         self.pubsub = f"{host}:{check_port('pubsub', host, config.pubsub_port)}"
         self.base_url = f"http://{host}:{self.port}"
-        self.ws_port = check_port("websocket", host, config.ws_port)
         self.run_dir = config.data_dir / "run"
         self.endpoints_file = config.data_dir / "endpoints.json"
         self.ready_file = self.run_dir / "ready"
@@ -108,6 +107,7 @@ class Platform:
             )
         except MosquittoMissing as exc:
             self.broker_problem = str(exc)
+        self.ws_port = check_port("websocket", host, config.ws_port)
 
     def _grpc_service(self, name: str, address: str) -> Component:
         port_file = self.run_dir / f"{name}.port"
