@@ -1,75 +1,111 @@
-"""The WebSocket server's protocol with a stand-in ingest: upgrade refusals, ordered acks."""
+"""The WebSocket gateway on the HTTP ingest core and the Pub/Sub emulator: upgrade refusals,
+ordered answers with per-frame errors, frames on the bus as sent. Tokens are real ES256 device
+tokens; the device directory (key versions, sensors) is held by the test."""
 
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import Future
+import time
 from typing import Any
 
 import orjson
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from functions.ingest.directory import CachedSensorIds
+from functions.ingest.service import Ingest
 from gateways.websocket.server import Gateway
-from gateways.websocket.service import Device
-from shared.errors import AuthenticationError, BadRequest, PermissionDenied
+from shared.auth import Authenticator, KeySet, Principal, issue_device_token
+from shared.bus.pubsub import PubSubBus
+from tests.support.bus_reader import BusReader
+
+ORG, DEVICE, GONE = "o" * 20, "d" * 20, "e" * 20
+SENSOR = "1" * 20
+KEYS = KeySet.from_private_key(ec.generate_private_key(ec.SECP256R1()))
+VERSIONS: dict[str, int] = {DEVICE: 2}  # GONE: deleted
 
 
-class LetterIngest:
-    """Token "good" is device d1; a message is accepted when it is a JSON array (its length)."""
-
-    def __init__(self) -> None:
-        self.submitted: list[tuple[str, bytes]] = []
-
-    def authenticate(self, authorization: str | None) -> Device:
-        if not authorization or not authorization.startswith("Bearer "):
-            raise AuthenticationError("missing bearer token")
-        if authorization != "Bearer good":
-            raise PermissionDenied("invalid token")
-        return Device("d1", "o1")
-
-    def submit(self, device: Device, body: bytes, request_id: str) -> Future[int]:
-        value = orjson.loads(body) if body.startswith(b"[") else None
-        if not isinstance(value, list):
-            raise BadRequest("body must be an array")
-        self.submitted.append((device.id, body))
-        future: Future[int] = Future()
-        future.set_result(len(value))
-        return future
+def _token(device: str = DEVICE, version: int = 2) -> str:
+    return issue_device_token(device, ORG, version, 1_700_000_000, keys=KEYS)
 
 
-async def _with_gateway(test: Any) -> None:
-    gateway = Gateway(LetterIngest(), "127.0.0.1", 0)
-    await gateway.start()
-    try:
-        await test(gateway, f"ws://127.0.0.1:{gateway.port}")
-    finally:
-        await gateway.stop()
+def _ingest(bus: PubSubBus) -> Ingest:
+    def version(principal: Principal) -> int | None:
+        return VERSIONS.get(principal.subject)
+
+    def sensors(org: str, device: str) -> frozenset[str]:
+        return frozenset({SENSOR}) if (org, device) == (ORG, DEVICE) else frozenset()
+
+    authenticator = Authenticator(version, keys=KEYS, cache_seconds=0)
+    return Ingest(bus, authenticator, CachedSensorIds(sensors, 0), transport="websocket")
 
 
-def test_upgrade_without_or_with_a_bad_token_is_refused() -> None:
-    async def test(gateway: Gateway, url: str) -> None:
-        for headers, status in (({}, 401), ({"authorization": "Bearer bad"}, 403)):
+def _serve(bus: PubSubBus, test: Any) -> None:
+    async def run() -> None:
+        gateway = Gateway(_ingest(bus), "127.0.0.1", 0)
+        await gateway.start()
+        try:
+            await test(f"ws://127.0.0.1:{gateway.port}")
+        finally:
+            await gateway.stop()
+
+    asyncio.run(run())
+
+
+def _reading(ts: int, sensor: str = SENSOR) -> bytes:
+    return orjson.dumps({"sensor_id": sensor, "timestamp": ts, "value": 21.5})
+
+
+def test_upgrade_without_a_valid_device_token_is_refused(bus: PubSubBus) -> None:
+    cases = [
+        ({}, 401),
+        ({"authorization": f"Token {_token()}"}, 401),
+        ({"authorization": "Bearer not.a.jwt"}, 403),
+        ({"authorization": f"Bearer {_token(version=1)}"}, 403),  # rotated key
+        ({"authorization": f"Bearer {_token(GONE, 1)}"}, 403),  # deleted device
+    ]
+
+    async def test(url: str) -> None:
+        for headers, status in cases:
             with pytest.raises(InvalidStatus) as refused:
                 async with connect(url, additional_headers=headers):
                     pass
             assert refused.value.response.status_code == status
             assert orjson.loads(refused.value.response.body)["error"]["status"] == status
 
-    asyncio.run(_with_gateway(test))
+    _serve(bus, test)
 
 
-def test_each_message_is_answered_in_order_and_a_bad_one_does_not_close() -> None:
-    async def test(gateway: Gateway, url: str) -> None:
-        async with connect(url, additional_headers={"authorization": "Bearer good"}) as ws:
-            for body in ("[1,2]", "oops", "[3]"):
-                await ws.send(body)
-            answers = [orjson.loads(await ws.recv()) for _ in range(3)]
-        assert answers[0] == {"seq": 1, "status": 200, "accepted": 2}
-        assert answers[1]["seq"] == 2 and answers[1]["status"] == 400
-        assert answers[1]["error"]["message"] == "body must be an array"
-        assert answers[2] == {"seq": 3, "status": 200, "accepted": 1}
-        assert [body for _, body in gateway.ingest.submitted] == [b"[1,2]", b"[3]"]  # type: ignore[attr-defined]
+def test_each_frame_is_answered_in_order_and_a_bad_one_does_not_close(
+    bus: PubSubBus, reader: BusReader
+) -> None:
+    reader.create("telemetry-raw")
+    frames = [
+        _reading(1_790_000_000),
+        b"oops",
+        b"[" + _reading(1_790_000_001) + b"," + _reading(1_790_000_002) + b"]",
+        _reading(1_790_000_003, sensor="2" * 20),
+        b'[{"n": "temperature", "v": 20.5, "t": 1790000004}]',
+    ]
 
-    asyncio.run(_with_gateway(test))
+    async def test(url: str) -> None:
+        async with connect(url, additional_headers={"authorization": f"Bearer {_token()}"}) as ws:
+            for frame in frames:
+                await ws.send(frame)
+            answers = [orjson.loads(await ws.recv()) for _ in frames]
+        assert [a["seq"] for a in answers] == [1, 2, 3, 4, 5]
+        assert [a["status"] for a in answers] == [200, 400, 200, 403, 200]
+        assert [a.get("accepted") for a in answers] == [1, None, 2, None, 1]
+        assert answers[3]["error"]["field"] == "readings[0].sensor_id"
+
+    started = time.time_ns()
+    _serve(bus, test)
+    messages = reader.wait_for("telemetry-raw", lambda got: len(got) == 3)
+    assert sorted(m.data for m in messages) == sorted([frames[0], frames[2], frames[4]])
+    for message in messages:
+        attributes = message.attributes
+        assert (attributes["org"], attributes["device"]) == (ORG, DEVICE)
+        assert attributes["transport"] == "websocket"
+        assert int(attributes["received_ns"]) >= started
