@@ -25,6 +25,7 @@ from shared.store import ArrayRemove, Query, Store
 __all__ = [
     "DESCRIPTION_MAX",
     "NAME_MAX",
+    "bump_key_version",
     "consumer_key_version",
     "consumer_may_read",
     "consumer_path",
@@ -160,6 +161,26 @@ def user_token_version(store: Store, org: str, user: str) -> int | None:
     if "/" in user or not user:
         return None
     return _int_field(store, user_path(org, user), "token_version")
+
+
+def bump_key_version(store: Store, path: str, what: str, now: datetime) -> None:
+    """Rotate the key of the device or consumer at `path`: its `key_version` grows by one (so
+    every older token is refused) and the new version's issue time is `now`. 404 if absent."""
+
+    def bump(txn: Any) -> None:
+        current = txn.get(path)
+        if current is None:
+            raise NotFound(f"no {what} {path.rsplit('/', 1)[-1]!r}")
+        txn.update(
+            path,
+            {
+                "key_version": int(current.data.get("key_version", 0)) + 1,
+                "key_issued_at": int(now.timestamp()),
+                "updated_at": now,
+            },
+        )
+
+    store.run_transaction(bump)
 
 
 def version_lookup(store: Callable[[], Store]) -> VersionLookup:

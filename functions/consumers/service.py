@@ -12,6 +12,7 @@ from shared.auth.tokens import issue_consumer_token
 from shared.directory import (
     DESCRIPTION_MAX,
     NAME_MAX,
+    bump_key_version,
     consumer_path,
     new_id,
     require_id,
@@ -183,21 +184,5 @@ class Consumers:
 
     def rotate(self, org: str, consumer: str) -> dict[str, Any]:
         """A new key version; every older token of the consumer is refused from now on."""
-        path = self._path(org, consumer)
-        now = self._now()
-
-        def bump(txn: Any) -> None:
-            current = txn.get(path)
-            if current is None:
-                raise NotFound(f"no consumer {consumer!r}")
-            txn.update(
-                path,
-                {
-                    "key_version": int(current.data.get("key_version", 0)) + 1,
-                    "key_issued_at": int(now.timestamp()),
-                    "updated_at": now,
-                },
-            )
-
-        self.store.run_transaction(bump)
+        bump_key_version(self.store, self._path(org, consumer), "consumer", self._now())
         return self.key(org, consumer)

@@ -14,6 +14,7 @@ from shared.broker import BrokerAdmin
 from shared.directory import (
     DESCRIPTION_MAX,
     NAME_MAX,
+    bump_key_version,
     device_index_path,
     device_path,
     new_id,
@@ -192,22 +193,7 @@ class Devices:
         """A new key version: every older token is refused from now on (within the guard's
         cache bound), and the broker's password becomes the new token."""
         path = device_path(org, require_id(device, "device"))
-        now = self._now()
-
-        def bump(txn: Any) -> None:
-            current = txn.get(path)
-            if current is None:
-                raise NotFound(f"no device {device!r}")
-            txn.update(
-                path,
-                {
-                    "key_version": int(current.data.get("key_version", 0)) + 1,
-                    "key_issued_at": int(now.timestamp()),
-                    "updated_at": now,
-                },
-            )
-
-        self.store.run_transaction(bump)
+        bump_key_version(self.store, path, "device", self._now())
         document = self._load(org, device)
         token = self._token(org, document)
         if self.broker is not None:
