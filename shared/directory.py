@@ -34,6 +34,7 @@ __all__ = [
     "device_org",
     "device_path",
     "is_id",
+    "named_fields",
     "new_id",
     "page_limit",
     "purge_collection",
@@ -124,6 +125,27 @@ def text_field(
     if _CONTROL.search(value) and field != "description":
         raise ValidationError(f"{field} must not contain control characters", field=field)
     return value
+
+
+def named_fields(body: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
+    """The `name` and `description` of a create (`partial=False`: name required) or update body
+    (at least one of them); any other field is a 400 naming it."""
+    unknown = sorted(set(body) - {"name", "description"})
+    if unknown:
+        raise ValidationError(f"unknown field {unknown[0]!r}", field=unknown[0])
+    fields: dict[str, Any] = {}
+    name = text_field(body, "name", required=not partial, limit=NAME_MAX)
+    if name is not None:
+        fields["name"] = name
+    description = text_field(
+        body, "description", required=False, limit=DESCRIPTION_MAX,
+        default=None if partial else "", allow_empty=True,
+    )  # fmt: skip
+    if description is not None:
+        fields["description"] = description
+    if partial and not fields:
+        raise ValidationError("nothing to update: give name or description", field="name")
+    return fields
 
 
 def _int_field(store: Store, path: str, field: str) -> int | None:

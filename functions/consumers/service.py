@@ -10,16 +10,14 @@ from typing import Any
 
 from shared.auth.tokens import issue_consumer_token
 from shared.directory import (
-    DESCRIPTION_MAX,
-    NAME_MAX,
     bump_key_version,
     consumer_path,
+    named_fields,
     new_id,
     require_id,
     rfc3339,
     sensor_path,
     sensor_ref,
-    text_field,
 )
 from shared.errors import Conflict, NotFound, ValidationError
 from shared.store import ArrayRemove, ArrayUnion, Document, Query, Store
@@ -42,25 +40,6 @@ def consumer_view(document: Document) -> dict[str, Any]:
         "created_at": rfc3339(data.get("created_at")),
         "updated_at": rfc3339(data.get("updated_at")),
     }
-
-
-def _fields(body: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
-    unknown = sorted(set(body) - {"name", "description"})
-    if unknown:
-        raise ValidationError(f"unknown field {unknown[0]!r}", field=unknown[0])
-    fields: dict[str, Any] = {}
-    name = text_field(body, "name", required=not partial, limit=NAME_MAX)
-    if name is not None:
-        fields["name"] = name
-    description = text_field(
-        body, "description", required=False, limit=DESCRIPTION_MAX,
-        default=None if partial else "", allow_empty=True,
-    )  # fmt: skip
-    if description is not None:
-        fields["description"] = description
-    if partial and not fields:
-        raise ValidationError("nothing to update: give name or description", field="name")
-    return fields
 
 
 def parse_grant(body: Mapping[str, Any]) -> tuple[str, str]:
@@ -101,7 +80,7 @@ class Consumers:
         return document
 
     def create(self, org: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        fields = _fields(body, partial=False)
+        fields = named_fields(body, partial=False)
         consumer, now = new_id(), self._now()
         self.store.create(
             consumer_path(org, consumer),
@@ -127,7 +106,7 @@ class Consumers:
         return consumer_view(self._load(org, consumer))
 
     def update(self, org: str, consumer: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        fields = _fields(body, partial=True)
+        fields = named_fields(body, partial=True)
         try:
             self.store.update(self._path(org, consumer), {**fields, "updated_at": self._now()})
         except NotFound:

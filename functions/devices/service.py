@@ -12,19 +12,17 @@ from typing import Any
 from shared.auth.tokens import issue_device_token
 from shared.broker import BrokerAdmin
 from shared.directory import (
-    DESCRIPTION_MAX,
-    NAME_MAX,
     bump_key_version,
     device_index_path,
     device_path,
+    named_fields,
     new_id,
     purge_collection,
     remove_grants,
     require_id,
     rfc3339,
-    text_field,
 )
-from shared.errors import NotFound, Unavailable, ValidationError
+from shared.errors import NotFound, Unavailable
 from shared.store import Document, Query, Store
 
 __all__ = ["Devices", "IssueToken", "device_view"]
@@ -45,26 +43,6 @@ def device_view(document: Document) -> dict[str, Any]:
         "created_at": rfc3339(data.get("created_at")),
         "updated_at": rfc3339(data.get("updated_at")),
     }
-
-
-def _fields(body: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
-    unknown = sorted(set(body) - {"name", "description"})
-    if unknown:
-        raise ValidationError(f"unknown field {unknown[0]!r}", field=unknown[0])
-    fields: dict[str, Any] = {}
-    name = text_field(body, "name", required=not partial, limit=NAME_MAX)
-    if name is not None:
-        fields["name"] = name
-    default = None if partial else ""
-    description = text_field(
-        body, "description", required=False, limit=DESCRIPTION_MAX, default=default,
-        allow_empty=True,
-    )  # fmt: skip
-    if description is not None:
-        fields["description"] = description
-    if partial and not fields:
-        raise ValidationError("nothing to update: give name or description", field="name")
-    return fields
 
 
 class Devices:
@@ -104,7 +82,7 @@ class Devices:
         return self.issue(document.id, org, data["key_version"], data["key_issued_at"])
 
     def create(self, org: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        fields = _fields(body, partial=False)
+        fields = named_fields(body, partial=False)
         device, now = new_id(), self._now()
         data = {
             **fields,
@@ -151,7 +129,7 @@ class Devices:
         return device_view(self._load(org, device))
 
     def update(self, org: str, device: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        fields = _fields(body, partial=True)
+        fields = named_fields(body, partial=True)
         path = device_path(org, require_id(device, "device"))
         try:
             self.store.update(path, {**fields, "updated_at": self._now()})
