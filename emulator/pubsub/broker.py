@@ -83,6 +83,13 @@ class Broker:
         self.subs: dict[str, Subscription] = {}
         for sub_id, name, body in self.store.subscriptions():
             self.subs[name] = Subscription(sub_id, SubscriptionPb.FromString(body))
+        # push deliveries in flight when the last process died will never be answered: deliver
+        # them again now rather than after their ack deadline (pull leases belong to clients
+        # that may still hold the messages, so they run their course)
+        with self.store.tx():
+            for sub in self.subs.values():
+                if sub.pb.push_config.push_endpoint:
+                    self.store.release(sub.id)
         self.on_change: Callable[[Subscription, bool], None] = lambda sub, alive: None
 
     def close(self) -> None:

@@ -133,6 +133,10 @@ class Store:
             [(due, sub, msg) for msg in msgs],
         )
 
+    def release(self, sub: int) -> None:
+        """Every message of the subscription due now (its leases ended with the process)."""
+        self.db.execute("UPDATE deliveries SET due = 0 WHERE sub = ? AND due > 0", (sub,))
+
     def set_due(self, sub: int, leases: Iterable[tuple[int, int]], due: float) -> None:
         """Move the lease of (msg, attempts) pairs still on that attempt (modack, nack, backoff)."""
         self.db.executemany(

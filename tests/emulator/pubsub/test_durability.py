@@ -89,3 +89,44 @@ def test_pending_pushes_resume_after_kill_9(tmp_path, monkeypatch):
             wait_for(delivered, timeout=30)
     finally:
         endpoint.close()
+
+
+@pytest.mark.e2e
+def test_a_push_cut_off_by_kill_9_is_delivered_again_on_restart(tmp_path, monkeypatch):
+    """The push in flight when the emulator dies is owed again at once after the restart, not
+    after its ack deadline (10 minutes here, longer than the test waits)."""
+    with running_service("pubsub", tmp_path) as service:
+
+        def kill_on_first(n: int) -> int:
+            if n == 1:
+                service.kill()  # the emulator dies while this push waits for its answer
+            return 200
+
+        endpoint = Endpoint(kill_on_first)
+        try:
+            publisher, subscriber = _clients(monkeypatch, service.address)
+            topic = publisher.topic_path(PROJECT, "cut")
+            publisher.create_topic(name=topic)
+            subscriber.create_subscription(
+                request={
+                    "name": subscriber.subscription_path(PROJECT, "cut-sub"),
+                    "topic": topic,
+                    "ack_deadline_seconds": 600,
+                    "push_config": {"push_endpoint": endpoint.url},
+                }
+            )
+            message_id = publisher.publish(topic, b"in flight").result(timeout=30)
+            publisher.transport.close()
+            subscriber.close()
+            wait_for(lambda: service.process is not None and service.process.poll() is not None)
+
+            service.port = 0
+            service.start()
+
+            def redelivered():
+                with endpoint.lock:
+                    return [h for _, h, _ in endpoint.requests[1:] if h["ce-id"] == message_id]
+
+            wait_for(redelivered, timeout=30)
+        finally:
+            endpoint.close()
