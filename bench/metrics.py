@@ -18,6 +18,7 @@ from hdrh.histogram import HdrHistogram
 
 __all__ = [
     "HIGHEST_US", "LOWEST_US", "MQTT_SUCCESS", "Histogram", "Outcome", "Recorder", "is_success",
+    "success_key",
 ]  # fmt: skip
 
 LOWEST_US = 1
@@ -139,7 +140,7 @@ class Recorder:
 
     @property
     def errors(self) -> int:
-        return sum(n for kind, n in self.outcomes.items() if not _success_key(kind))
+        return sum(n for kind, n in self.outcomes.items() if not success_key(kind))
 
     @property
     def goodput(self) -> float:
@@ -166,7 +167,7 @@ class Recorder:
         ]
 
     def errors_by_kind(self) -> dict[str, int]:
-        return {kind: n for kind, n in sorted(self.outcomes.items()) if not _success_key(kind)}
+        return {kind: n for kind, n in sorted(self.outcomes.items()) if not success_key(kind)}
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -210,7 +211,8 @@ class Recorder:
             self._closed[second] = _freeze(bucket)
 
 
-def _success_key(kind: str) -> bool:
+def success_key(kind: str) -> bool:
+    """Whether a recorded outcome key (an HTTP status as text, or an MQTT outcome) is a success."""
     return is_success(int(kind)) if kind.isdigit() else is_success(kind)
 
 

@@ -22,6 +22,7 @@ import httpx
 
 from bench import stratus_api as api
 from bench.metrics import Outcome, Recorder
+from bench.stored import StoredReadings
 
 __all__ = ["SCENARIOS", "Context", "Scenario", "get", "register"]
 
@@ -252,9 +253,10 @@ class SensorGet(_Admin):
 
 
 @register
-class IngestSingle(_Admin):
+class IngestSingle(StoredReadings, _Admin):
     """POST /ingest with a device token: `batch` readings per request (options: batch, devices,
-    time_format). Devices are shared round-robin by the VUs."""
+    time_format, e2e_wait, e2e_idle). Devices are shared round-robin by the VUs; after the load
+    the accepted readings are counted back through the query API (the end-to-end figure)."""
 
     name = "ingest-single"
     description = "POST /ingest, one reading per request"

@@ -36,6 +36,9 @@ def test_scenario_against_the_emulator(platform: RunningEmulator, tmp_path, scen
     lat = result["latency_ms"]
     assert 0 < lat["min"] <= lat["p50"] <= lat["p95"] <= lat["p99"] <= lat["max"]
     assert platform.admin_password not in (out / "result.json").read_text()
+    if scenario.startswith("ingest"):  # every accepted reading is stored, and counted back
+        e2e = result["e2e"]
+        assert e2e["complete"] and e2e["lost"] == 0 and e2e["stored"] == e2e["published"] > 0
     assert f"{scenario} / sprint" in (out / "summary.md").read_text()
     for name in ("throughput", "latency", "distribution"):
         assert (out / f"{name}.png").stat().st_size > 1000
