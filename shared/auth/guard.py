@@ -67,6 +67,7 @@ class Authenticator:
         self._ttl = cache_seconds  # None: read STRATUS_TOKEN_CACHE_SECONDS on first use
         self._clock = clock
         self._cache: dict[tuple[str, str, str], tuple[float, int | None]] = {}
+        self._verified: dict[str, Principal] = {}  # device and consumer tokens never expire
         self._lock = threading.Lock()
 
     def _current(self, principal: Principal) -> int | None:
@@ -74,9 +75,9 @@ class Authenticator:
         now = self._clock()
         cached = self._cache.get(key)
         # versions only grow: a token newer than the cached version proves the cache stale
-        if cached is not None and cached[0] > now:
-            if cached[1] is None or principal.version <= cached[1]:
-                return cached[1]
+        fresh = cached is not None and cached[0] > now
+        if fresh and (cached[1] is None or principal.version <= cached[1]):  # type: ignore[index]
+            return cached[1]  # type: ignore[index]
         version = self._lookup(principal)  # errors (store down) propagate and are not cached
         if self._ttl is None:
             self._ttl = auth_config().cache_seconds
@@ -89,10 +90,26 @@ class Authenticator:
                 self._cache[key] = (now + self._ttl, version)
         return version
 
+    def _verify(self, token: str) -> Principal:
+        """The token's principal. Device and consumer tokens carry no expiry, so a signature
+        checked once stays good: they are remembered (bounded) and not verified again; whether
+        they are revoked is still asked of `_current` on every call. User tokens expire and are
+        verified every time."""
+        known = self._verified.get(token)
+        if known is not None:
+            return known
+        principal = verify_token(token, keys=self._keys)
+        if principal.kind != "user":
+            with self._lock:
+                if len(self._verified) >= _MAX_CACHED:
+                    self._verified.clear()
+                self._verified[token] = principal
+        return principal
+
     def authenticate(self, authorization: str | None) -> Principal:
         """The principal of an `authorization` header value: 401 if unreadable, 403 if invalid
         or revoked."""
-        principal = verify_token(bearer_token(authorization), keys=self._keys)
+        principal = self._verify(bearer_token(authorization))
         current = self._current(principal)
         if current is None:
             raise PermissionDenied(f"token revoked: the {principal.kind} no longer exists")
@@ -140,6 +157,7 @@ class Authenticator:
         """Forget every cached lookup."""
         with self._lock:
             self._cache.clear()
+            self._verified.clear()
 
 
 def require(

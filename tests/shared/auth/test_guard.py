@@ -240,3 +240,31 @@ def test_the_principal_is_verified_once_per_request(
     auth.require(one)
     auth.require(one, role="admin")
     assert directory.lookups == 1
+
+
+def test_device_signatures_are_checked_once_user_tokens_every_time(
+    signing_key: ec.EllipticCurvePrivateKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.auth import guard
+
+    checked: list[str] = []
+    real = guard.verify_token
+
+    def counting(token: str, **kwargs: object) -> Principal:
+        checked.append(token)
+        return real(token, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(guard, "verify_token", counting)
+    directory = Directory()
+    directory.versions["d1"] = 1
+    auth = Authenticator(directory, cache_seconds=0, clock=Clock())
+    device = issue_device_token("d1", "o1", 1, 1_700_000_000)
+    for _ in range(3):
+        assert auth.authenticate(f"Bearer {device}").subject == "d1"
+    user = user_token()
+    for _ in range(2):
+        auth.authenticate(f"Bearer {user}")
+    assert checked == [device, user, user]
+    directory.versions["d1"] = 2  # revocation is still checked on every call
+    with pytest.raises(PermissionDenied, match="rotated"):
+        auth.authenticate(f"Bearer {device}")
