@@ -30,11 +30,16 @@ def _clip(text: str, limit: int = _ATTRIBUTE_BYTES) -> str:
     return text if len(raw) <= limit else raw[: limit - 3].decode(errors="ignore") + "..."
 
 
-def dead_letter_attributes(message: Message, reason: str, where: str, fmt: str) -> dict[str, str]:
-    """Attributes of a dead letter: the raw message's `org`, `device`, `transport`,
-    `request_id` (those it had), `raw_message_id`, `format`, `where`, and `reason` (clipped to
-    Pub/Sub's 1024 bytes; the body has it whole)."""
+def dead_letter_attributes(
+    message: Message, reason: str, where: str, fmt: str, device: str = ""
+) -> dict[str, str]:
+    """Attributes of a dead letter: the raw message's `org`, `device` (`device` when given: the
+    entry's in a batch of several devices), `transport`, `request_id` (those it had),
+    `raw_message_id`, `format`, `where`, and `reason` (clipped to Pub/Sub's 1024 bytes; the body
+    has it whole)."""
     attributes = {k: message.attributes[k] for k in _CARRIED if message.attributes.get(k)}
+    if device:
+        attributes["device"] = device
     attributes.update(raw_message_id=message.id, format=fmt, where=where, reason=_clip(reason))
     return attributes
 
@@ -61,11 +66,13 @@ class Normalizer:
 
     def normalize(self, message: Message) -> Outcome:
         """The outcome of a raw message; rejections are checked once more against a fresh read
-        of the device's sensors. BadRequest for a broken envelope."""
+        of their devices' sensors. BadRequest for a broken envelope."""
         received = self.clock()
         outcome = normalize(message.data, message.attributes, self.directory, received)
         org, device = message.attributes.get("org", ""), message.attributes.get("device", "")
-        if outcome.rejected and self.directory.refresh(org, device):
+        devices = {rejection.device or device for rejection in outcome.rejected} - {""}
+        refreshed = [self.directory.refresh(org, each) for each in sorted(devices)]
+        if any(refreshed):
             outcome = normalize(message.data, message.attributes, self.directory, received)
         return outcome
 
@@ -97,7 +104,7 @@ class Normalizer:
 
     def _publish_rejection(self, message: Message, rejection: Rejection) -> Future[str]:
         attributes = dead_letter_attributes(
-            message, rejection.reason, rejection.where, rejection.format
+            message, rejection.reason, rejection.where, rejection.format, rejection.device
         )
         return self.bus.publish(DEAD_TOPIC, orjson.dumps(rejection.to_dict()), attributes)
 

@@ -87,7 +87,8 @@ class SensorIndex:
 class Rejection:
     """Something that was not stored: a reading, a SenML record, a whole body or batch entry.
     `where` locates it ("readings[3]", "entries[1].payload.records[0]", "entries[2]", "body"),
-    `original` is what the device sent for it."""
+    `original` is what the device sent for it; `device` is the device it came from when the
+    message spans several devices (a bridge batch), else ""."""
 
     reason: str
     where: str
@@ -95,6 +96,7 @@ class Rejection:
     format: str
     received_ns: int
     topic: str = ""
+    device: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         out = {
@@ -106,6 +108,8 @@ class Rejection:
         }
         if self.topic:
             out["topic"] = self.topic
+        if self.device:
+            out["device"] = self.device
         return out
 
 
@@ -122,13 +126,15 @@ def normalize(
 ) -> Outcome:
     """Normalize one raw bus message. Attributes: `org`, `device`, `format` (reference, senml
     or batch), and optionally `received_ns` (else `received_ns` here), `transport` (default
-    http), `request_id`. A broken envelope (attributes, non-JSON data, a batch that is not an
-    array) raises BadRequest: the whole message is a dead letter."""
+    http), `request_id`. A batch may leave `device` out when each entry names its own (the
+    bridge's batches of many devices of one organisation). A broken envelope (attributes,
+    non-JSON data, a batch that is not an array) raises BadRequest: the whole message is a
+    dead letter."""
     org, device, fmt = (attributes.get(k, "") for k in ("org", "device", "format"))
-    if not org or not device:
-        raise BadRequest("raw telemetry message without org and device attributes")
     if fmt not in FORMATS:
         raise BadRequest(f"unknown format {fmt!r} (expected one of {', '.join(FORMATS)})")
+    if not org or (not device and fmt != "batch"):
+        raise BadRequest("raw telemetry message without org and device attributes")
     received = _ns(attributes.get("received_ns"), received_ns)
     try:
         body = orjson.loads(raw)
@@ -159,19 +165,30 @@ def _ns(text: str | None, default: int) -> int:
 
 
 class _Job:
-    """The state of one normalize call; the sensor directory is asked once, when needed."""
+    """The state of one normalize call. `device` is the device being read (a batch entry may
+    switch it), `message_device` the message's; each device's sensors are asked once, when
+    needed."""
 
     def __init__(self, org: str, device: str, sensors: SensorDirectory) -> None:
-        self.org, self.device, self.sensors = org, device, sensors
+        self.org, self.sensors = org, sensors
+        self.device = self.message_device = device
         self.readings: list[Reading] = []
         self.rejected: list[Rejection] = []
-        self._index: SensorIndex | None = None
+        self._indexes: dict[str, SensorIndex] = {}
 
     @property
     def index(self) -> SensorIndex:
-        if self._index is None:
-            self._index = SensorIndex(self.sensors.lookup(self.org, self.device))
-        return self._index
+        index = self._indexes.get(self.device)
+        if index is None:
+            index = self._indexes[self.device] = SensorIndex(
+                self.sensors.lookup(self.org, self.device)
+            )
+        return index
+
+    @property
+    def own_device(self) -> str:
+        """The device readings and rejections name: "" when it is the message's."""
+        return "" if self.device == self.message_device else self.device
 
     def entry(self, entry: Any, where: str) -> None:
         fields: Mapping[str, Any] = entry if isinstance(entry, dict) else {}
@@ -179,9 +196,13 @@ class _Job:
         fmt = fmt if isinstance(fmt, str) else "batch"
         received = received if isinstance(received, int) and not isinstance(received, bool) else 0
         topic = topic if isinstance(topic, str) else ""
-        reason = _entry_problem(entry)
+        device = fields.get("device", self.message_device)
+        self.device = device if isinstance(device, str) else ""
+        reason = _entry_problem(entry, self.message_device)
         if reason is not None:
-            self.rejected.append(Rejection(reason, where, entry, fmt, received, topic))
+            self.rejected.append(
+                Rejection(reason, where, entry, fmt, received, topic, self.own_device)
+            )
             return
         self.body(fmt, fields["payload"], received, topic, f"{where}.payload.")
 
@@ -196,11 +217,16 @@ class _Job:
             if exc.total > len(exc.problems):
                 reason += f"; and {exc.total - len(exc.problems)} more"
             where = prefix.removesuffix(".") or "body"
-            self.rejected.append(Rejection(reason, where, body, fmt, received, topic))
+            self.rejected.append(
+                Rejection(reason, where, body, fmt, received, topic, self.own_device)
+            )
             return
+        device = self.own_device
 
         def reject(reason: str, where: str, original: Any) -> None:
-            self.rejected.append(Rejection(reason, prefix + where, original, fmt, received, topic))
+            self.rejected.append(
+                Rejection(reason, prefix + where, original, fmt, received, topic, device)
+            )
 
         for item in parsed:
             if fmt == "reference":
@@ -258,17 +284,20 @@ class _Job:
         except ValueError as exc:  # the directory holds a type we do not know
             reject(f"sensor {sensor.id!r}: {exc}", where, original)
             return False
-        self.readings.append(Reading(sensor.id, ts, typed, type_, unit))
+        self.readings.append(Reading(sensor.id, ts, typed, type_, unit, self.own_device))
         return True
 
 
 _Reject = Callable[[str, str, Any], None]
 
 
-def _entry_problem(entry: Any) -> str | None:
+def _entry_problem(entry: Any, message_device: str) -> str | None:
     """Why a batch entry cannot be read, or None."""
     if not isinstance(entry, dict):
         return "a batch entry must be an object {format, received_ns, topic, payload}"
+    device = entry.get("device", message_device)
+    if not isinstance(device, str) or not device:
+        return "a batch entry must name its device when the message has none"
     fmt = entry.get("format")
     if fmt == "state":
         return "a state entry belongs on the device-state topic, not telemetry"

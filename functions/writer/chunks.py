@@ -94,19 +94,21 @@ def plan(
 ) -> list[Chunk]:
     """The chunk documents of a message, in path order.
 
-    Readings are grouped by sensor and hour bucket and sorted by time; a timestamp repeated
+    Readings are grouped by device, sensor and hour bucket and sorted by time; a timestamp repeated
     within the message keeps its last value (message order), as a later message would win.
     """
     key = message_key(message, received_ns)
-    groups: dict[tuple[str, int], dict[int, Any]] = {}
-    types: dict[str, str] = {}
+    groups: dict[tuple[str, str, int], dict[int, Any]] = {}
+    types: dict[tuple[str, str], str] = {}
     for reading in message.readings:
-        groups.setdefault((reading.sensor, bucket_of(reading.ts)), {})[reading.ts] = reading.value
-        types.setdefault(reading.sensor, reading.type)
+        device = message.device_of(reading)
+        group = (device, reading.sensor, bucket_of(reading.ts))
+        groups.setdefault(group, {})[reading.ts] = reading.value
+        types.setdefault((device, reading.sensor), reading.type)
     out: list[Chunk] = []
-    for (sensor, bucket), by_ts in groups.items():
+    for (device, sensor, bucket), by_ts in groups.items():
         readings = sorted(by_ts.items(), key=lambda item: item[0])
-        base = f"{chunks_path(message.org, message.device, sensor)}/{bucket:012d}-{key}"
+        base = f"{chunks_path(message.org, device, sensor)}/{bucket:012d}-{key}"
         for index, part in enumerate(_split(readings, max_bytes)):
             data = {
                 "bucket": bucket,
@@ -114,7 +116,7 @@ def plan(
                 "last": part[-1][0],
                 "count": len(part),
                 "readings": encode_readings(part),
-                "type": types[sensor],
+                "type": types[device, sensor],
                 "received": received_ns,
                 "message": message.source.message_id,
                 "transport": message.source.transport,

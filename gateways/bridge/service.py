@@ -94,9 +94,12 @@ class Bridge:
             except ValueError as exc:
                 self._dead_letter(where.device, topic, payload, received_ns, token, str(exc))
                 return
-        entry = encode_entry(fmt, received_ns, topic, payload)
+        entry = encode_entry(fmt, received_ns, topic, where.device, payload)
+        shared = where.kind != "state"  # telemetry of all devices together; state per device
         with self._lock:
-            full = self._batcher.add(where.device, where.kind, entry, token, time.monotonic())
+            full = self._batcher.add(
+                where.device, where.kind, entry, token, time.monotonic(), shared=shared
+            )
             if full is not None:
                 self._ready.append(full)
             urgent = full is not None or self._batcher.count >= self.config.max_unacked // 2
@@ -153,25 +156,37 @@ class Bridge:
         attempt()
 
     def _flush(self, batch: Batch) -> None:
-        org = self._org(batch.device)
-        self._seq += 1
-        attributes = {
-            "device": batch.device,
-            "format": "batch",
-            "received_ns": str(time.time_ns()),
-            "transport": "mqtt",
-            "request_id": f"{self.config.bridge_id}-{self._seq}",
-        }
-        if org is None:  # deleted while its messages were on their way
-            attributes.update(reason=f"unknown device {batch.device!r}", source="bridge")
-            topic, stat = self.config.dead_letter_topic, "dead_lettered"
-        else:
-            attributes["org"] = org
-            stat = "published"
-            topic = self.config.telemetry_topic
-            if batch.kind == "state":
-                topic = self.config.state_topic
-        self._send(topic, batch.data(), attributes, batch.tokens, stat)
+        """Publish a batch as one bus message per organisation (a message never mixes
+        tenants), and the entries of devices that no longer exist as one dead letter per
+        device. Every organisation is looked up before anything is sent, so a failing
+        directory leaves the whole batch for the next round."""
+        orgs = {device: self._org(device) for device in dict.fromkeys(batch.devices)}
+        parts: dict[tuple[str | None, str], list[int]] = {}
+        for index, device in enumerate(batch.devices):
+            org = orgs[device]
+            parts.setdefault((org, "") if org is not None else (None, device), []).append(index)
+        for (org, gone), indexes in parts.items():
+            devices = dict.fromkeys(batch.devices[i] for i in indexes)
+            self._seq += 1
+            attributes = {
+                "format": "batch",
+                "received_ns": str(time.time_ns()),
+                "transport": "mqtt",
+                "request_id": f"{self.config.bridge_id}-{self._seq}",
+            }
+            if len(devices) == 1:
+                attributes["device"] = next(iter(devices))
+            if org is None:  # deleted while its messages were on their way
+                attributes.update(reason=f"unknown device {gone!r}", source="bridge")
+                topic, stat = self.config.dead_letter_topic, "dead_lettered"
+            else:
+                attributes["org"] = org
+                stat = "published"
+                topic = self.config.telemetry_topic
+                if batch.kind == "state":
+                    topic = self.config.state_topic
+            tokens = [batch.tokens[i] for i in indexes]
+            self._send(topic, batch.data(indexes), attributes, tokens, stat)
 
     def _org(self, device: str) -> str | None:
         try:

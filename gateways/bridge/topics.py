@@ -61,9 +61,9 @@ def detect_format(value: Any, content_type: str = "") -> str:
     )
 
 
-def encode_entry(fmt: str, received_ns: int, topic: str, payload: bytes) -> bytes:
-    """One entry of a batch message: `{"format","received_ns","topic","payload"}`, the payload
-    embedded as the JSON text the device sent (already checked to parse)."""
+def encode_entry(fmt: str, received_ns: int, topic: str, device: str, payload: bytes) -> bytes:
+    """One entry of a batch message: `{"format","received_ns","topic","device","payload"}`, the
+    payload embedded as the JSON text the device sent (already checked to parse)."""
     return b"".join(
         (
             b'{"format":"',
@@ -72,6 +72,8 @@ def encode_entry(fmt: str, received_ns: int, topic: str, payload: bytes) -> byte
             str(received_ns).encode(),
             b',"topic":',
             orjson.dumps(topic),
+            b',"device":',
+            orjson.dumps(device),
             b',"payload":',
             payload,
             b"}",

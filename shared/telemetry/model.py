@@ -4,11 +4,15 @@ Schema (JSON, encoded with orjson)::
 
     {"org": str, "device": str,
      "source": {"message_id": str, "transport": str},
-     "readings": [{"sensor": str, "ts": int, "value": <typed>, "type": str, "unit"?: str}, ...]}
+     "readings": [{"sensor": str, "ts": int, "value": <typed>, "type": str, "unit"?: str,
+                   "device"?: str}, ...]}
 
 `ts` is integer nanoseconds since the epoch (0 <= ts < 2**63); `type` is a canonical sensor type
 (double, long, boolean, string, object) and `value` is already of that type; `readings` is
-never empty.
+never empty. All readings belong to one organisation. A reading's `device` is the message's
+`device` unless the reading names its own: the MQTT bridge batches many devices of one
+organisation into one message, whose `device` is then "" and whose every reading names its
+device (the whole message must never leave a reading without one).
 """
 
 from __future__ import annotations
@@ -34,11 +38,14 @@ class Reading:
     value: Any
     type: str
     unit: str | None = None
+    device: str = ""  # "" = the message's device
 
     def to_dict(self) -> dict[str, Any]:
         out = {"sensor": self.sensor, "ts": self.ts, "value": self.value, "type": self.type}
         if self.unit is not None:
             out["unit"] = self.unit
+        if self.device:
+            out["device"] = self.device
         return out
 
 
@@ -58,6 +65,10 @@ class NormalizedMessage:
     device: str
     source: Source
     readings: tuple[Reading, ...]
+
+    def device_of(self, reading: Reading) -> str:
+        """The device a reading belongs to: its own, else the message's."""
+        return reading.device or self.device
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -87,7 +98,8 @@ class NormalizedMessage:
             problems.raise_if_any()
         for key in body.keys() - {"org", "device", "source", "readings"}:
             problems.add(key, "unknown field")
-        org, device = _text(body, "org", "", problems), _text(body, "device", "", problems)
+        org = _text(body, "org", "", problems)
+        device = _text(body, "device", "", problems, empty_ok=True)
         source = body.get("source")
         message_id = transport = ""
         if not isinstance(source, dict):
@@ -104,6 +116,11 @@ class NormalizedMessage:
                 reading = _reading(item, f"readings[{index}]", problems)
                 if reading is not None:
                     readings.append(reading)
+                    if not device and not reading.device:
+                        problems.add(
+                            f"readings[{index}].device",
+                            "is needed when the message has no device",
+                        )
         problems.raise_if_any()
         return cls(org, device, Source(message_id, transport), tuple(readings))
 
@@ -123,7 +140,7 @@ def _reading(item: Any, where: str, problems: _Collector) -> Reading | None:
         problems.add(where, "must be an object")
         return None
     before = problems.total
-    for key in item.keys() - {"sensor", "ts", "value", "type", "unit"}:
+    for key in item.keys() - {"sensor", "ts", "value", "type", "unit", "device"}:
         problems.add(f"{where}.{key}", "unknown field")
     sensor = _text(item, "sensor", f"{where}.", problems)
     ts = item.get("ts")
@@ -143,6 +160,9 @@ def _reading(item: Any, where: str, problems: _Collector) -> Reading | None:
     unit = item.get("unit")
     if unit is not None and not isinstance(unit, str):
         problems.add(f"{where}.unit", "must be a string")
+    device = item.get("device", "")
+    if not isinstance(device, str) or ("device" in item and not device):
+        problems.add(f"{where}.device", "must be a non-empty string")
     if problems.total != before or not isinstance(ts, int) or not isinstance(type_, str):
         return None
-    return Reading(sensor, ts, value, type_, unit)
+    return Reading(sensor, ts, value, type_, unit, device)

@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -68,7 +69,17 @@ def _connect(mqtt: Broker, device: str, token: str) -> MqttClient:
 
 
 def _of(device: str) -> Callable[[list[Received]], list[Received]]:
+    """Dead letters of `device` (each names its device in its attributes)."""
     return lambda got: [m for m in got if m.attributes.get("device") == device]
+
+
+def _carrying(device: str) -> Callable[[list[Received]], list[Received]]:
+    """Batch messages holding entries of `device` (a batch may hold several devices)."""
+    return lambda got: [m for m in got if any(e["device"] == device for e in m.entries())]
+
+
+def _entries(device: str, got: list[Received]) -> list[dict[str, Any]]:
+    return [e for m in got for e in m.entries() if e["device"] == device]
 
 
 def _until(predicate: Callable[[], bool], timeout: float = 20) -> bool:
@@ -91,11 +102,9 @@ def test_qos1_events_reach_the_bus_as_sent(admin: Api, mqtt: Broker, bus: BusRea
         assert client.publish(f"devices/{device}/events", payload) == 0  # PUBACK: accepted
     senml = b'[{"bn":"engine/","n":"oil","v":3.2}]'
     assert client.publish(f"devices/{device}/events/engine", senml) == 0
-    mine = _of(device)
-    got = bus.wait_for(
-        "telemetry-raw", lambda all_: sum(len(m.entries()) for m in mine(all_)) >= 21
-    )
-    entries = [entry for message in mine(got) for entry in message.entries()]
+    mine = _carrying(device)
+    got = bus.wait_for("telemetry-raw", lambda all_: len(_entries(device, all_)) >= 21)
+    entries = _entries(device, got)
     reference = [e for e in entries if e["format"] == "reference"]
     assert sorted(orjson.dumps(e["payload"]) for e in reference) == sorted(payloads)
     (engine,) = [e for e in entries if e["format"] == "senml"]
@@ -106,6 +115,36 @@ def test_qos1_events_reach_the_bus_as_sent(admin: Api, mqtt: Broker, bus: BusRea
         assert attributes["org"] == admin.org and attributes["transport"] == "mqtt"
         assert attributes["format"] == "batch" and int(attributes["received_ns"]) > 0
     client.close()
+
+
+def test_qos1_readings_of_several_devices_are_all_queryable(admin: Api, mqtt: Broker) -> None:
+    """Two devices interleave QoS 1 readings (the bridge batches them together); each device's
+    readings are all stored under it and queryable, none under the other."""
+    devices = []
+    for name in ("mqtt-fleet-a", "mqtt-fleet-b"):
+        device, token = _device(admin, name)
+        created = admin.post(
+            f"/api/devices/{device}/sensors/", json={"name": "t", "mapping": {"type": "double"}}
+        )
+        assert created.status_code == 201, created.text
+        devices.append((device, created.json()["id"], _connect(mqtt, device, token)))
+    base = 1_790_000_000
+    for n in range(50):
+        for index, (device, sensor, client) in enumerate(devices):
+            value = n + index / 10
+            payload = orjson.dumps({"sensor_id": sensor, "timestamp": base + n, "value": value})
+            assert client.publish(f"devices/{device}/events", payload) == 0
+    for index, (device, sensor, client) in enumerate(devices):
+        path = f"/api/devices/{device}/sensors/{sensor}/data"
+        answer = eventually(
+            lambda path=path: admin.get(path, params={"from": str(base * 10**9), "limit": "1000"}),
+            lambda answer: len(answer.json()["data"]) >= 50,
+            timeout=30,
+        )
+        data = answer.json()["data"]
+        assert [p["timestamp"] for p in data] == [(base + n) * 10**9 for n in range(50)]
+        assert [p["value"] for p in data] == [n + index / 10 for n in range(50)]
+        client.close()
 
 
 def test_a_malformed_payload_is_dead_lettered_and_the_connection_goes_on(
@@ -119,7 +158,7 @@ def test_a_malformed_payload_is_dead_lettered_and_the_connection_goes_on(
     dead = bus.wait_for("telemetry-dead", lambda got: bool(_of(device)(got)))
     (letter,) = _of(device)(dead)
     assert letter.data == b"{not json" and "not valid JSON" in letter.attributes["reason"]
-    bus.wait_for("telemetry-raw", lambda got: bool(_of(device)(got)))
+    bus.wait_for("telemetry-raw", lambda got: bool(_carrying(device)(got)))
     assert client.connected.is_set() and not client.disconnected.is_set()
     client.close()
 
@@ -209,10 +248,9 @@ def test_kill_9_of_the_bridge_during_a_qos1_burst_loses_nothing(
         sent.append(payload)
         if n == 200:
             os.kill(bridge, signal.SIGKILL)
-    mine = _of(device)
 
     def stamps(got: list[Received]) -> set[int]:
-        return {e["payload"]["timestamp"] for m in mine(got) for e in m.entries()}
+        return {e["payload"]["timestamp"] for e in _entries(device, got)}
 
     expected = {1_790_000_000 + n for n in range(600)}
     got = bus.wait_for("telemetry-raw", lambda all_: stamps(all_) == expected, timeout=60)

@@ -248,6 +248,59 @@ def test_mqtt_batch() -> None:
     assert outcome.rejected[3].original == "junk"
 
 
+class FleetDirectory(Directory):
+    """d1 has every sensor of SENSORS, d2 only s1; other devices have none."""
+
+    def lookup(self, org: str, device: str) -> Mapping[str, Sensor]:
+        self.calls.append((org, device))
+        return {"d1": SENSORS, "d2": {"s1": SENSORS["s1"]}}.get(device, {})
+
+
+def test_mqtt_batch_of_several_devices() -> None:
+    """The bridge's fleet batch: no device attribute, each entry names its device; one
+    normalized message whose readings name their devices, rejections name theirs."""
+
+    def entry(device: str | None, sensor: str, ts: int) -> dict[str, Any]:
+        payload = {"sensor_id": sensor, "timestamp": ts, "value": 1}
+        out = {"format": "reference", "received_ns": NOW, "topic": "x", "payload": payload}
+        return out if device is None else out | {"device": device}
+
+    entries = [
+        entry("d1", "s1", 1),
+        entry("d2", "s1", 2),
+        entry("d1", "s2", 3),
+        entry("d2", "s2", 4),  # s2 is d1's sensor, not d2's
+        entry(None, "s1", 5),  # no device, and the message has none
+        entry("", "s1", 6),
+        entry("d3", "s1", 7),  # a device without sensors (deleted)
+    ]
+    attributes = {"org": "o1", "format": "batch", "transport": "mqtt", "request_id": "b-1"}
+    directory = FleetDirectory()
+    outcome = normalize(orjson.dumps(entries), attributes, directory, 0)
+    assert directory.calls == [("o1", "d1"), ("o1", "d2"), ("o1", "d3")]  # once per device
+    assert outcome.message is not None and outcome.message.device == ""
+    assert outcome.message.readings == (
+        Reading("s1", 1 * S, 1.0, "double", "Cel", "d1"),
+        Reading("s1", 2 * S, 1.0, "double", "Cel", "d2"),
+        Reading("s2", 3 * S, 1, "long", None, "d1"),
+    )
+    assert [(r.where, r.device) for r in outcome.rejected] == [
+        ("entries[3].payload.readings[0]", "d2"),
+        ("entries[4]", ""),
+        ("entries[5]", ""),
+        ("entries[6].payload.readings[0]", "d3"),
+    ]
+    assert "not a sensor of device 'd2'" in outcome.rejected[0].reason
+    assert outcome.rejected[1].reason == (
+        "a batch entry must name its device when the message has none"
+    )
+    assert outcome.rejected[0].to_dict()["device"] == "d2"
+    # a batch naming its device on the message: entries may leave it out
+    one = normalize(orjson.dumps(entries[4:5]), attributes | {"device": "d2"}, directory, 0)
+    assert one.message is not None and one.message.readings[0].device == ""
+    assert one.message.device == "d2" and one.rejected == ()
+
+
 def test_received_ns_attribute_or_argument() -> None:
     pack = [{"n": "s1", "v": 1}]
     outcome = normalize(orjson.dumps(pack), _attrs("senml"), Directory(), NOW)
@@ -267,6 +320,7 @@ def test_no_lookup_without_readings() -> None:
     [
         (b"{}", {"device": "d1", "format": "reference"}, "without org and device"),
         (b"{}", {"org": "o1", "format": "reference"}, "without org and device"),
+        (b"[]", {"device": "d1", "format": "batch"}, "without org and device"),
         (b"{}", {"org": "o1", "device": "d1"}, "unknown format ''"),
         (b"{}", {"org": "o1", "device": "d1", "format": "cbor"}, "unknown format 'cbor'"),
         (b"{nope", {"org": "o1", "device": "d1", "format": "senml"}, "not valid JSON"),

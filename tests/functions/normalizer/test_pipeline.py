@@ -204,6 +204,37 @@ def test_a_rejected_reading_is_dead_lettered_alone_with_its_reason(setup: Setup)
     }
 
 
+def test_a_fleet_batch_dead_letters_each_rejection_under_its_own_device(setup: Setup) -> None:
+    """A bridge batch of several devices (no device attribute): the normalized message names
+    each reading's device, a rejection's dead letter names the device it came from, and the
+    sensors of every rejected device are read again before rejecting."""
+
+    def entry(device: str, sensor: str) -> dict[str, Any]:
+        payload = {"sensor_id": sensor, "timestamp": 1526717967, "value": 1}
+        return {"format": "reference", "received_ns": NOW, "device": device, "payload": payload}
+
+    attributes = {"org": "o1", "format": "batch", "transport": "mqtt", "request_id": "b-7"}
+    message = Message(
+        id="fleet-1",
+        data=orjson.dumps([entry("d1", S1), entry("d2", S1)]),
+        attributes=attributes,
+    )
+    assert setup.function(message) == "ack"
+    assert setup.sensors.reads == 2  # d1 and d2, once each (d2 was just read: not again)
+    [normalized] = setup.drain(setup.normalized)
+    body = orjson.loads(normalized.data)
+    assert body["device"] == "" and [r["device"] for r in body["readings"]] == ["d1"]
+    assert "device" not in normalized.attributes
+    [dead] = setup.drain(setup.dead)
+    assert dead.attributes["device"] == "d2" and dead.attributes["org"] == "o1"
+    assert dead.attributes["where"] == "entries[1].payload.readings[0]"
+    assert orjson.loads(dead.data)["device"] == "d2"
+    setup.clock.now += 2  # later, the cached answers are old enough to be read again
+    assert setup.function(message) == "ack"
+    assert setup.sensors.reads == 3  # only the rejected device, d2, is read again
+    assert len(setup.drain(setup.normalized)) == 1 and len(setup.drain(setup.dead)) == 1
+
+
 def test_nothing_accepted_means_no_normalized_message(setup: Setup) -> None:
     body = {"sensor_id": "9" * 20, "timestamp": 1526717967, "value": 1}
     assert setup.function(raw(body)) == "ack"

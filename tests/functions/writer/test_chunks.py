@@ -67,6 +67,29 @@ def test_one_document_per_sensor_and_hour_bucket() -> None:
     assert [chunk.path for chunk in chunks] == sorted(by_path)
 
 
+def test_a_message_of_several_devices_writes_under_each_device() -> None:
+    """A bridge batch: the message has no device, each reading names its own; sensors of the
+    same id under two devices stay apart, with their own types."""
+    msg = NormalizedMessage(
+        "o1",
+        "",
+        Source("bridge-1", "mqtt"),
+        (
+            Reading("s1", T0 + 1, 1.0, "double", device="d1"),
+            Reading("s1", T0 + 2, 2, "long", device="d2"),
+            Reading("s1", T0 + 3, 3.0, "double", device="d1"),
+        ),
+    )
+    key = message_key(msg, RECEIVED)
+    by_path = {chunk.path: chunk.data for chunk in plan(msg, RECEIVED)}
+    one = f"orgs/o1/devices/d1/sensors/s1/chunks/{T0 // H:012d}-{key}"
+    two = f"orgs/o1/devices/d2/sensors/s1/chunks/{T0 // H:012d}-{key}"
+    assert set(by_path) == {one, two}
+    assert decode_readings(by_path[one]["readings"]) == [(T0 + 1, 1.0), (T0 + 3, 3.0)]
+    assert decode_readings(by_path[two]["readings"]) == [(T0 + 2, 2)]
+    assert (by_path[one]["type"], by_path[two]["type"]) == ("double", "long")
+
+
 def test_a_timestamp_repeated_in_one_message_keeps_its_last_value() -> None:
     chunks = plan(message(r("s1", T0, 1.0), r("s1", T0, 2.0), r("s1", T0 + 1, 3.0)), RECEIVED)
     assert len(chunks) == 1

@@ -64,11 +64,14 @@ def test_formats() -> None:
 
 
 def test_entry_embeds_the_payload_as_sent() -> None:
-    entry = orjson.loads(encode_entry("senml", 7, 'devices/d"1/events', b' [{"n":"a","v":1}]'))
+    entry = orjson.loads(
+        encode_entry("senml", 7, 'devices/d"1/events', 'd"1', b' [{"n":"a","v":1}]')
+    )
     assert entry == {
         "format": "senml",
         "received_ns": 7,
         "topic": 'devices/d"1/events',
+        "device": 'd"1',
         "payload": [{"n": "a", "v": 1}],
     }
 
@@ -87,31 +90,49 @@ def test_batches_are_bounded_by_count_bytes_and_age() -> None:
     assert batcher.count == 0 and batcher.drain() == []
 
 
+def test_a_shared_batch_holds_every_device() -> None:
+    batcher = Batcher(max_messages=3, max_bytes=1000, max_delay=1.0)
+    assert batcher.add("d1", "events", b"a", 1, 0.0, shared=True) is None
+    assert batcher.add("d2", "events", b"b", 2, 0.0, shared=True) is None
+    assert batcher.add("d1", "state", b"c", 3, 0.0) is None  # per device: its own batch
+    full = batcher.add("d3", "events", b"d", 4, 0.0, shared=True)
+    assert full is not None and full.device == "" and full.devices == ["d1", "d2", "d3"]
+    assert full.data([0, 2]) == b"[a,d]" and full.data() == b"[a,b,d]"
+    (state,) = batcher.drain()
+    assert state.device == "d1" and state.devices == ["d1"]
+
+
 def test_messages_are_acknowledged_only_after_the_bus_confirmed(
     pubsub: RunningService, bus: PubSubBus, reader: BusReader
 ) -> None:
     reader.create("telemetry-raw")
     acked: list[int] = []
-    bridge = Bridge(bus, lambda d: "org1", acked.extend, BridgeConfig(max_delay=0.0))
+    orgs = {"d1": "org1", "d2": "org1", "d3": "org2"}
+    bridge = Bridge(bus, orgs.get, acked.extend, BridgeConfig(max_delay=0.0))
     pubsub.kill()  # the bus is down: publishes wait in the client
     try:
         bridge.receive("devices/d1/events", reading(1), 11)
         bridge.receive("d1", reading(2), 12)
         bridge.receive("devices/d2/events/x", reading(3), 13)
-        assert bridge.flush() == 2
-        assert acked == [] and bridge.unacked == 3
+        bridge.receive("devices/d3/events", reading(4), 14)
+        assert bridge.flush() == 1  # one batch for the fleet ...
+        assert acked == [] and bridge.unacked == 4
     finally:
         pubsub.start()
     assert _until(lambda: bridge.unacked == 0)
-    assert sorted(acked) == [11, 12, 13] and bridge.stats["published"] == 3
+    assert sorted(acked) == [11, 12, 13, 14] and bridge.stats["published"] == 4
+    # ... published as one message per organisation
     messages = reader.wait_for("telemetry-raw", lambda got: len(got) == 2)
-    by_device = {m.attributes["device"]: m for m in messages}
-    attrs = by_device["d1"].attributes
-    assert attrs["org"] == "org1" and attrs["format"] == "batch" and attrs["transport"] == "mqtt"
-    entries = by_device["d1"].entries()
-    assert [e["payload"]["timestamp"] for e in entries] == [1, 2]
-    assert [e["topic"] for e in entries] == ["devices/d1/events", "d1"]
-    assert [e["payload"]["timestamp"] for e in by_device["d2"].entries()] == [3]
+    by_org = {m.attributes["org"]: m for m in messages}
+    attrs = by_org["org1"].attributes
+    assert attrs["format"] == "batch" and attrs["transport"] == "mqtt"
+    assert "device" not in attrs  # several devices: each entry names its own
+    entries = by_org["org1"].entries()
+    assert [e["payload"]["timestamp"] for e in entries] == [1, 2, 3]
+    assert [e["device"] for e in entries] == ["d1", "d1", "d2"]
+    assert [e["topic"] for e in entries] == ["devices/d1/events", "d1", "devices/d2/events/x"]
+    assert by_org["org2"].attributes["device"] == "d3"  # one device: named on the message too
+    assert [e["device"] for e in by_org["org2"].entries()] == ["d3"]
 
 
 def test_malformed_payloads_are_dead_lettered_with_device_and_reason(
@@ -146,15 +167,18 @@ def test_state_goes_to_its_own_topic_and_unknown_devices_to_dead_letters(
     bridge = Bridge(bus, orgs.get, acked.extend, BridgeConfig(max_delay=0.0))
     bridge.receive("devices/d1/state", b'{"config_version": 2}', 1)
     bridge.receive("devices/gone/events", reading(1), 2)
+    bridge.receive("devices/d1/events", reading(2), 3)  # shares the batch with "gone"
     bridge.flush()
-    assert _until(lambda: len(acked) == 2) and sorted(acked) == [1, 2]
+    assert _until(lambda: len(acked) == 3) and sorted(acked) == [1, 2, 3]
     (state,) = reader.wait_for("device-state", lambda got: len(got) == 1)
     assert state.attributes["device"] == "d1" and state.attributes["org"] == "org1"
     assert [e["payload"] for e in state.entries()] == [{"config_version": 2}]
     assert [e["format"] for e in state.entries()] == ["state"]
     (dead,) = reader.wait_for("telemetry-dead", lambda got: len(got) == 1)
     assert dead.attributes["device"] == "gone" and "unknown device" in dead.attributes["reason"]
-    assert reader.pull("telemetry-raw") == []
+    assert [e["device"] for e in dead.entries()] == ["gone"]
+    (raw,) = reader.wait_for("telemetry-raw", lambda got: len(got) == 1)
+    assert raw.attributes["device"] == "d1" and [e["device"] for e in raw.entries()] == ["d1"]
 
 
 def test_a_failed_publish_is_retried_and_acknowledged_once(

@@ -69,7 +69,7 @@ def test_not_an_object() -> None:
 def test_every_problem_is_named() -> None:
     body = _message().to_dict()
     body["extra"] = 1
-    body["device"] = ""
+    body["device"] = 5
     del body["source"]["transport"]
     body["readings"][0]["ts"] = -1
     body["readings"][1]["value"] = "abc"
@@ -80,7 +80,7 @@ def test_every_problem_is_named() -> None:
     body["readings"].append({"sensor": "s", "ts": True, "type": "double"})
     assert _problems(body) == {
         "extra": "unknown field",
-        "device": "must be a non-empty string",
+        "device": "must be a string",
         "source.transport": "must be a non-empty string",
         "readings[0].ts": "must be an integer number of ns, 0 <= ts < 2**63",
         "readings[1].value": "'abc' is not an integer (sensor type long)",
@@ -91,6 +91,36 @@ def test_every_problem_is_named() -> None:
         "readings[6].ts": "must be an integer number of ns, 0 <= ts < 2**63",
         "readings[6].value": "is missing",
     }
+
+
+def test_readings_of_several_devices() -> None:
+    """A bridge batch: the message has no device, each reading names its own; a reading of the
+    message's device does not repeat it."""
+    message = NormalizedMessage(
+        "o1",
+        "",
+        Source("bridge-1", "mqtt"),
+        (Reading("s1", 1, 1.0, "double", device="d1"), Reading("s2", 2, 2.0, "double", None, "d2")),
+    )
+    body = orjson.loads(message.to_bytes())
+    assert [r["device"] for r in body["readings"]] == ["d1", "d2"]
+    parsed = NormalizedMessage.from_bytes(message.to_bytes())
+    assert parsed == message
+    assert [parsed.device_of(r) for r in parsed.readings] == ["d1", "d2"]
+    single = _message()
+    assert "device" not in single.to_dict()["readings"][0]
+    assert single.device_of(single.readings[0]) == "d1"
+
+
+def test_a_reading_without_any_device() -> None:
+    body = _message().to_dict()
+    body["device"] = ""
+    body["readings"][1]["device"] = "d2"
+    body["readings"][2]["device"] = ""
+    problems = _problems(body)
+    assert problems["readings[0].device"] == "is needed when the message has no device"
+    assert problems["readings[2].device"] == "must be a non-empty string"
+    assert "readings[1].device" not in problems
 
 
 def test_empty_readings() -> None:
