@@ -43,14 +43,24 @@ def _num(value: float | None, digits: int = 1) -> str:
 
 
 def _by_name(results: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Runs per scenario; runs of one scenario with other options (batch sizes) in order of
+    readings per request."""
     found: dict[str, list[dict[str, Any]]] = {}
     for r in results:
         found.setdefault(r["scenario"], []).append(r)
-    return found
+    return {name: sorted(runs, key=_readings) for name, runs in found.items()}
 
 
 def _readings(r: dict[str, Any]) -> float:
     return float((r.get("costs_per_request") or {}).get("readings") or 0)
+
+
+def _label(r: dict[str, Any]) -> str:
+    """The scenario and the options it ran with: `ingest-batch batch=100`."""
+    options = dict((r.get("config") or {}).get("options") or {})
+    if r["scenario"] == "ingest-batch" and "batch" not in options:  # its default, shown
+        options["batch"] = int(_readings(r))
+    return " ".join([r["scenario"], *(f"{k}={v}" for k, v in sorted(options.items()))])
 
 
 def _baseline_cells(r: dict[str, Any]) -> list[str]:
@@ -79,7 +89,7 @@ def _ingest(by: dict[str, list[dict[str, Any]]]) -> list[str]:
         for r in by.get(name, []):
             lat = r["latency_ms"]
             rows.append([
-                name, str(r["profile"]), f"{r['requests']:,}", f"{100 * r['goodput']:.1f}%",
+                _label(r), str(r["profile"]), f"{r['requests']:,}", f"{100 * r['goodput']:.1f}%",
                 _num(r["goodput_rps"] * _readings(r)), _ms(lat.get("mean")), _ms(lat["p50"]),
                 _ms(lat["p95"]), _ms(lat["p99"]), *_baseline_cells(r),
             ])  # fmt: skip
@@ -111,7 +121,7 @@ def _end_to_end(by: dict[str, list[dict[str, Any]]]) -> list[str]:
             base = (r.get("baseline") or {}).get("e2e") or {}
             ratio = ((r.get("baseline") or {}).get("ratios") or {}).get("e2e_per_second")
             rows.append([
-                name, str(r["profile"]), f"{e2e['published']:,}", f"{e2e[e2e['what']]:,}",
+                _label(r), str(r["profile"]), f"{e2e['published']:,}", f"{e2e[e2e['what']]:,}",
                 f"{e2e['lost']:,}", _num(e2e["per_second"]), f"{e2e['seconds']:.1f}",
                 _num(base.get("per_second")), f"{base['lost']:,}" if base else "-",
                 str(ratio) if ratio is not None else "-",
@@ -121,7 +131,7 @@ def _end_to_end(by: dict[str, list[dict[str, Any]]]) -> list[str]:
     header = ["scenario", "profile", "published", "queryable", "lost", "stored/s", "seconds",
               "baseline received/s", "baseline lost", "ratio"]  # fmt: skip
     return [
-        "### End to end: MQTT readings queryable through the query API",
+        "### End to end: readings queryable through the query API",
         "",
         "Published = readings in acknowledged (QoS 1) or sent (QoS 0) messages; queryable =",
         "counted back with `agg=count` after the load (polled every 0.25 s until all arrived or",
@@ -205,7 +215,7 @@ def _costs(results: list[dict[str, Any]]) -> list[str]:
         checked = cost.get("prices_checked")
         per_million = cost.get("per_million_readings")
         rows.append([
-            r["scenario"], str(r["profile"]), f"{cost['per_1000_requests'] * 100:.4f}",
+            _label(r), str(r["profile"]), f"{cost['per_1000_requests'] * 100:.4f}",
             f"{cost['euro_cent_per_1000_requests']:.4f}",
             "-" if per_million is None else f"{per_million:.4f}",
             "yes" if cost.get("cpu_measured") else "no",

@@ -248,15 +248,17 @@ def _save(fig: Any, path: Path) -> Path:
 
 
 def latest(results: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """The newest complete result per (scenario, profile) under `results`, sorted by name."""
-    newest: dict[tuple[str, str], dict[str, Any]] = {}
+    """The newest complete result per (scenario, profile, scenario options) under `results`,
+    sorted by name."""
+    newest: dict[tuple[str, str, str], dict[str, Any]] = {}
     for path in sorted(Path(results).glob("*/result.json")):
         try:
             result = json.loads(path.read_text())
         except (OSError, ValueError):
             continue
         result["_folder"] = str(path.parent)
-        key = (result["scenario"], str(result["profile"]))
+        options = (result.get("config") or {}).get("options") or {}
+        key = (result["scenario"], str(result["profile"]), json.dumps(options, sort_keys=True))
         if key not in newest or result["started_at"] >= newest[key]["started_at"]:
             newest[key] = result
     return [newest[key] for key in sorted(newest)]

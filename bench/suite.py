@@ -22,19 +22,23 @@ from bench import profiles
 
 __all__ = ["PLAN", "add_parser", "plan_seconds", "run"]
 
-# (scenario, profile, with baseline): the study's shapes (the gateway and API under a linear
-# ramp, sensor creation as a sprint), baselines for the data paths
-PLAN: list[tuple[str, str, bool]] = [
-    ("signin", "linear", False),
-    ("device-list", "linear", False),
-    ("sensor-create", "sprint", False),
-    ("sensor-get", "linear", False),
-    ("ingest-single", "linear", True),
-    ("ingest-batch", "linear", True),
-    ("mqtt-qos0", "linear", True),
-    ("mqtt-qos1", "linear", True),
-    ("query-range", "linear", True),
-    ("query-agg", "linear", True),
+# (scenario, profile, with baseline, scenario options): the study's shapes (the gateway and API
+# under a linear ramp, sensor creation as a sprint), baselines for the data paths, and HTTP
+# ingest with batches of 1, 10, 100 and 1000 readings (one baseline is enough for the batches)
+Planned = tuple[str, str, bool, tuple[str, ...]]
+PLAN: list[Planned] = [
+    ("signin", "linear", False, ()),
+    ("device-list", "linear", False, ()),
+    ("sensor-create", "sprint", False, ()),
+    ("sensor-get", "linear", False, ()),
+    ("ingest-single", "linear", True, ()),
+    ("ingest-batch", "linear", False, ("batch=10",)),
+    ("ingest-batch", "linear", True, ("batch=100",)),
+    ("ingest-batch", "linear", False, ("batch=1000",)),
+    ("mqtt-qos0", "linear", True, ()),
+    ("mqtt-qos1", "linear", True, ()),
+    ("query-range", "linear", True, ()),
+    ("query-agg", "linear", True, ()),
 ]
 
 
@@ -61,17 +65,17 @@ def add_parser(commands: Any, env: Any) -> None:
     suite.add_argument("--progress", action="store_true", help="live progress of every run")
 
 
-def _plan(args: argparse.Namespace) -> list[tuple[str, str, bool]]:
+def _plan(args: argparse.Namespace) -> list[Planned]:
     chosen = [p for p in PLAN if not args.only or p[0] in args.only]
     unknown = set(args.only) - {p[0] for p in PLAN}
     if unknown:
         raise SystemExit(f"--only: unknown scenarios {sorted(unknown)}")
-    return [(s, args.profile or p, b and not args.no_baseline) for s, p, b in chosen]
+    return [(s, args.profile or p, b and not args.no_baseline, o) for s, p, b, o in chosen]
 
 
-def plan_seconds(plan: list[tuple[str, str, bool]], scale: float) -> float:
+def plan_seconds(plan: list[Planned], scale: float) -> float:
     """Seconds of load the plan takes (baselines run the same profile again)."""
-    return sum(profiles.make(p, scale=scale).duration * (2 if b else 1) for _, p, b in plan)
+    return sum(profiles.make(p, scale=scale).duration * (2 if b else 1) for _, p, b, _ in plan)
 
 
 def _endpoints(data_dir: str, target: str) -> dict[str, Any]:
@@ -117,30 +121,31 @@ def run(args: argparse.Namespace, command: str) -> int:
           file=sys.stderr)  # fmt: skip
     failures: dict[str, str] = {}
     started = datetime.now(UTC).isoformat()
-    for scenario, profile, baseline in plan:
+    for scenario, profile, baseline, options in plan:
+        folder = "-".join([scenario, *(o.replace("=", "") for o in options), profile])
         argv = ["run", "--target", args.target, "--scenario", scenario, "--profile", profile,
                 "--scale", str(args.scale), "--data-dir", args.data_dir,
                 "--processes", str(args.processes), "--username", args.username,
-                "--out", str(out / f"{scenario}-{profile}")]  # fmt: skip
+                "--out", str(out / folder)]  # fmt: skip
         argv += ["--vus", str(args.vus)] if args.vus else []
         argv += ["--mqtt", args.mqtt] if args.mqtt else []
         argv += ["--baseline"] if baseline else []
         argv += ["--server-pid", str(endpoints["pid"])] if endpoints.get("pid") else []
         argv += [] if args.progress else ["--quiet"]
-        for option in args.option:
+        for option in (*options, *args.option):
             argv += ["--option", option]
         if args.password:
             argv += ["--password", args.password]
         try:
             code = main(argv)
             if code:
-                failures[scenario] = f"exit status {code}"
+                failures[folder] = f"exit status {code}"
         except SystemExit as exc:
-            failures[scenario] = str(exc.code)
+            failures[folder] = str(exc.code)
         except Exception as exc:  # one failed run must not lose the others
-            failures[scenario] = f"{type(exc).__name__}: {exc}"[:300]
-        if scenario in failures:
-            print(f"suite: {scenario} failed: {failures[scenario]}", file=sys.stderr)
+            failures[folder] = f"{type(exc).__name__}: {exc}"[:300]
+        if folder in failures:
+            print(f"suite: {folder} failed: {failures[folder]}", file=sys.stderr)
     cold = None
     if not args.no_coldstart:
         with _emulator_env(endpoints):

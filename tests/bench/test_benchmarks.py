@@ -15,13 +15,15 @@ from bench.report import build, ratios
 from bench.suite import PLAN, plan_seconds
 
 
-def _result(scenario, profile="linear", ok="200", readings=1, e2e=None, baseline=True):
+def _result(scenario, profile="linear", ok="200", readings=1, e2e=None, baseline=True,
+            options=None):  # fmt: skip
     recorder = Recorder()
     for i in range(50):
         recorder.record(ok, 0.002 * (1 + i % 5), i / 25)
     load = LoadResult(recorder, 1_790_000_000.0, 2.0, False, [4, 8], {},
                       {"readings": readings}, e2e)  # fmt: skip
-    result = build(load, scenario=scenario, config={"profile": profile}, command=f"run {scenario}")
+    config = {"profile": profile, "options": options or {}}
+    result = build(load, scenario=scenario, config=config, command=f"run {scenario}")
     result["cost"] = {"per_1000_requests": 0.002, "euro_cent_per_1000_requests": 0.184,
                       "per_million_readings": 2.0 if readings else None, "cpu_measured": True,
                       "prices_checked": "2026-11-22"}  # fmt: skip
@@ -43,7 +45,8 @@ E2E = {"what": "stored", "attempted": 50, "published": 50, "stored": 48, "lost":
 
 def test_every_section_with_ours_next_to_the_study():
     results = [
-        _result("ingest-batch", readings=100),
+        _result("ingest-batch", readings=1000, options={"batch": 1000}, baseline=False),
+        _result("ingest-batch", readings=100, options={"batch": 100}),
         _result("mqtt-qos1", ok="puback", e2e=E2E),
         _result("query-range", readings=0),
         _result("sensor-create", "sprint", ok="201", readings=0, baseline=False),
@@ -61,7 +64,9 @@ def test_every_section_with_ours_next_to_the_study():
         assert heading in text
     assert "python -m bench suite --scale 0.05" in text and "query-agg: exit status 1" in text
     # 50 requests over 2 s, 100 readings each
-    assert "| ingest-batch | linear | 50 | 100.0% | 2,500.0 |" in text
+    assert "| ingest-batch batch=100 | linear | 50 | 100.0% | 2,500.0 |" in text
+    assert "| ingest-batch batch=1000 | linear | 50 | 100.0% | 25,000.0 |" in text
+    assert text.index("batch=100 |") < text.index("batch=1000 |")  # by readings per request
     assert "| mqtt-qos1 | linear | 50 | 100.0% | 25.0 |" in text
     assert "| mqtt-qos1 | linear | 50 | 48 | 2 | 19.2 | 2.5 | 38.4 | 0 | 0.5 |" in text
     assert "| 0.5 | 1.0 |" in text  # throughput and p95 ratios to the baseline
@@ -73,12 +78,16 @@ def test_every_section_with_ours_next_to_the_study():
 
 
 def test_plan_covers_every_issue_scenario_and_its_length():
-    names = [name for name, _, _ in PLAN]
+    names = [name for name, _, _, _ in PLAN]
     for name in ("signin", "device-list", "sensor-create", "sensor-get", "ingest-single",
                  "ingest-batch", "mqtt-qos0", "mqtt-qos1", "query-range", "query-agg"):  # fmt: skip
         assert name in names
     # linear at 0.05 = 90 s, sprint 15 s; baselines double their runs
-    assert plan_seconds([("a", "linear", True), ("b", "sprint", False)], 0.05) == pytest.approx(195)
+    plan = [("a", "linear", True, ()), ("b", "sprint", False, ())]
+    assert plan_seconds(plan, 0.05) == pytest.approx(195)
+    # HTTP ingest with batches of 1, 10, 100 and 1000 readings
+    batches = {o for name, _, _, options in PLAN if name == "ingest-batch" for o in options}
+    assert batches == {"batch=10", "batch=100", "batch=1000"} and "ingest-single" in names
 
 
 @pytest.mark.load

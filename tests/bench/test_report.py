@@ -6,7 +6,7 @@ from bench import profiles
 from bench.benchmarks import render
 from bench.load import LoadResult
 from bench.metrics import Recorder
-from bench.report import build, markdown, ratios, write
+from bench.report import build, latest, markdown, ratios, write
 
 FIELDS = {
     "config", "machine", "series", "latency_ms", "errors_by_kind", "goodput", "throughput_rps",
@@ -50,3 +50,22 @@ def test_ratios_and_benchmarks_table():
 
 def test_profiles_module_is_pure():
     assert profiles.make("linear", scale=0.5).vus_at(450) == 50
+
+
+def test_latest_keeps_the_newest_run_per_scenario_profile_and_options(tmp_path):
+    """Batch sizes of one scenario are different runs; a rerun replaces only its own."""
+
+    def save(folder, batch, started_at):
+        result = {"scenario": "ingest-batch", "profile": "linear", "started_at": started_at,
+                  "config": {"options": {"batch": batch}}}  # fmt: skip
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "result.json").write_text(json.dumps(result))
+
+    save("a", 10, "2026-11-23T10:00:00")
+    save("b", 100, "2026-11-23T10:01:00")
+    save("c", 10, "2026-11-23T10:02:00")
+    found = latest(tmp_path)
+    assert sorted((r["config"]["options"]["batch"], r["_folder"][-1]) for r in found) == [
+        (10, "c"),
+        (100, "b"),
+    ]
