@@ -4,7 +4,7 @@ raw telemetry message; the WebSocket gateway submits its frames through the same
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Protocol
@@ -13,8 +13,15 @@ import orjson
 
 from shared.auth.guard import Authenticator
 from shared.bus import Bus
-from shared.errors import BadRequest, PermissionDenied, UnsupportedMediaType, ValidationError
+from shared.errors import (
+    BadRequest,
+    PermissionDenied,
+    StratusError,
+    UnsupportedMediaType,
+    ValidationError,
+)
 from shared.telemetry import reference, senml
+from shared.telemetry.sensors import AMBIGUOUS, Sensor, SensorIndex
 
 __all__ = [
     "JSON",
@@ -23,7 +30,7 @@ __all__ = [
     "Body",
     "Device",
     "Ingest",
-    "SensorIds",
+    "Sensors",
     "read_body",
 ]
 
@@ -46,17 +53,21 @@ class Device:
 @dataclass(frozen=True, slots=True)
 class Body:
     """A body that passed the door: its format (`reference` or `senml`, the normalizer's names),
-    how many readings it carries, and the sensor id each reference reading names, in order."""
+    how many readings it carries, the sensor id each reference reading names, in order, and
+    (position in the pack, resolved name) of each SenML record."""
 
     format: str
     count: int
     sensor_ids: tuple[str, ...] = ()
+    names: tuple[tuple[int, str], ...] = ()
 
 
-class SensorIds(Protocol):
-    """The ids of a device's sensors; `fresh` bypasses any cache (asked before refusing)."""
+class Sensors(Protocol):
+    """A device's sensors by id, cached; `refresh` reads them again (False when it did not)."""
 
-    def __call__(self, org: str, device: str, *, fresh: bool = False) -> Collection[str]: ...
+    def lookup(self, org: str, device: str) -> Mapping[str, Sensor]: ...
+
+    def refresh(self, org: str, device: str) -> bool: ...
 
 
 def _sniff(parsed: object) -> str:
@@ -98,7 +109,7 @@ def read_body(body: bytes, media_type: str, received_ns: int) -> Body:
         raise ValidationError(
             "the SenML pack carries no reading (only base fields)", field="records"
         )
-    return Body("senml", len(records))
+    return Body("senml", len(records), names=tuple((r.index, r.name) for r in records))
 
 
 class Ingest:
@@ -114,7 +125,7 @@ class Ingest:
         self,
         bus: Bus,
         authenticator: Authenticator,
-        sensor_ids: SensorIds,
+        sensors: Sensors,
         *,
         transport: str = "http",
         topic: str = RAW_TOPIC,
@@ -122,7 +133,7 @@ class Ingest:
     ) -> None:
         self.bus = bus
         self.authenticator = authenticator
-        self.sensor_ids = sensor_ids
+        self.sensors = sensors
         self.transport = transport
         self.topic = topic
         self.clock = clock
@@ -144,8 +155,7 @@ class Ingest:
         """Check `body` (raising 400, 403 or 415 before anything is published) and publish it."""
         received_ns = self.clock()
         checked = read_body(body, media_type, received_ns)
-        if checked.sensor_ids:
-            self._check_sensors(device, checked.sensor_ids)
+        self._check_sensors(device, checked)
         attributes = {
             "org": device.org,
             "device": device.id,
@@ -167,16 +177,38 @@ class Ingest:
         published.add_done_callback(done)
         return result
 
-    def _check_sensors(self, device: Device, named: Sequence[str]) -> None:
-        """403 naming the first reading whose sensor is not one of the device's; the directory is
-        asked afresh before refusing, so a sensor created a moment ago is accepted."""
-        known = self.sensor_ids(device.org, device.id)
-        if all(sensor in known for sensor in named):
-            return
-        known = self.sensor_ids(device.org, device.id, fresh=True)
-        for index, sensor in enumerate(named):
-            if sensor not in known:
-                raise PermissionDenied(
-                    f"readings[{index}].sensor_id: {sensor[:64]!r} is not a sensor of this device",
-                    field=f"readings[{index}].sensor_id",
-                )
+    def _check_sensors(self, device: Device, body: Body) -> None:
+        """403 naming the first reading or SenML record whose sensor is not one of the device's
+        (400 for a SenML name that fits several of its sensors); the sensors are read again
+        before refusing, so a sensor created a moment ago is accepted."""
+        problem = _sensor_problem(self.sensors.lookup(device.org, device.id), body)
+        if problem is not None and self.sensors.refresh(device.org, device.id):
+            problem = _sensor_problem(self.sensors.lookup(device.org, device.id), body)
+        if problem is not None:
+            raise problem
+
+
+def _sensor_problem(sensors: Mapping[str, Sensor], body: Body) -> StratusError | None:
+    for index, sensor in enumerate(body.sensor_ids):
+        if sensor not in sensors:
+            return PermissionDenied(
+                f"readings[{index}].sensor_id: {sensor[:64]!r} is not a sensor of this device",
+                field=f"readings[{index}].sensor_id",
+            )
+    if not body.names:
+        return None
+    index = SensorIndex(sensors)
+    for position, name in body.names:
+        found = index.match(name)
+        field = f"records[{position}].n"
+        if found is None:
+            return PermissionDenied(
+                f"{field}: {name[:64]!r} is not a sensor of this device (by id, tree path or name)",
+                field=field,
+            )
+        if found == AMBIGUOUS:
+            return ValidationError(
+                f"{field}: {name[:64]!r} matches several sensors of this device; use the tree path",
+                field=field,
+            )
+    return None

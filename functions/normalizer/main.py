@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from functools import cache
 
-from functions.normalizer.directory import CachedSensorDirectory, load_sensors
 from functions.normalizer.pipeline import Normalizer
 from shared import clients
 from shared.errors import StratusError
 from shared.events import EventFunction, Message
 from shared.platforms import functions_framework, openwhisk
-from shared.settings import env_int
+from shared.telemetry.sensors import cached_store_directory
 
 __all__ = ["app", "event", "main"]
 
@@ -19,11 +17,7 @@ __all__ = ["app", "event", "main"]
 @cache
 def _normalizer() -> Normalizer:
     """Built on the first message: the bus, the store and the settings are read then."""
-    ttl = env_int(os.environ, "STRATUS_SENSOR_CACHE_SECONDS", 5)
-    directory = CachedSensorDirectory(
-        lambda org, device: load_sensors(clients.store(), org, device), ttl
-    )
-    return Normalizer(clients.bus(), directory)
+    return Normalizer(clients.bus(), cached_store_directory(clients.store))
 
 
 def _handle(message: Message) -> None:

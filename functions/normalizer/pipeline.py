@@ -11,11 +11,11 @@ from typing import Any
 
 import orjson
 
-from functions.normalizer.directory import CachedSensorDirectory
 from functions.normalizer.service import Outcome, Rejection, normalize
 from shared.bus import Bus
 from shared.errors import StratusError, Unavailable
 from shared.events import Message
+from shared.telemetry.sensors import CachedSensorDirectory
 
 __all__ = ["DEAD_TOPIC", "NORMALIZED_TOPIC", "Normalizer", "dead_letter_attributes"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import orjson
 
@@ -13,74 +13,17 @@ from shared.errors import BadRequest
 from shared.telemetry import reference, senml
 from shared.telemetry.errors import InvalidReadings
 from shared.telemetry.model import NormalizedMessage, Reading, Source
+from shared.telemetry.sensors import Sensor, SensorDirectory, SensorIndex
 from shared.telemetry.types import TypeMismatch, canonical_type, coerce
 
 __all__ = [
     "FORMATS",
     "Outcome",
     "Rejection",
-    "Sensor",
-    "SensorDirectory",
-    "SensorIndex",
     "normalize",
 ]
 
 FORMATS = ("reference", "senml", "batch")
-
-
-@dataclass(frozen=True, slots=True)
-class Sensor:
-    """A sensor as the normalizer needs it: `path` is its folder in the device's sensor tree
-    ("front/left", "" at the root), `type` its mapping type, `unit` its optional unit."""
-
-    id: str
-    name: str
-    path: str = ""
-    type: str = "double"
-    unit: str | None = None
-
-    @property
-    def tree_path(self) -> str:
-        """The full tree path, e.g. "front/left/pressure"."""
-        return f"{self.path.strip('/')}/{self.name}" if self.path.strip("/") else self.name
-
-
-class SensorDirectory(Protocol):
-    """The sensors of one device keyed by id (the wiring implements it on the store)."""
-
-    def lookup(self, org: str, device: str) -> Mapping[str, Sensor]: ...
-
-
-class SensorIndex:
-    """A device's sensors, found by id (reference format) or by SenML name."""
-
-    def __init__(self, sensors: Mapping[str, Sensor]) -> None:
-        self.by_id = sensors
-        self.by_path = {s.tree_path: s for s in sensors.values()}
-        self.by_name: dict[str, Sensor | None] = {}  # None: the name is not unique
-        for sensor in sensors.values():
-            self.by_name[sensor.name] = None if sensor.name in self.by_name else sensor
-
-    def find(self, name: str) -> Sensor | str:
-        """The sensor a SenML name means, or the reason none is meant. Tried in order: the
-        sensor id, the tree path, a name unique in the device; then the same for the part after
-        the last ':' (so "urn:dev:ow:10e2073a01080063:temp" finds "temp")."""
-        found = self._find(name)
-        if found is None and ":" in name:
-            found = self._find(name.rsplit(":", 1)[1])
-        if isinstance(found, Sensor):
-            return found
-        if found == "ambiguous":
-            return f"name {name!r} matches several sensors of the device; use the tree path"
-        return f"no sensor of the device has the id, tree path or name {name!r}"
-
-    def _find(self, name: str) -> Sensor | str | None:
-        sensor = self.by_id.get(name) or self.by_path.get(name.strip("/"))
-        if sensor is not None:
-            return sensor
-        if name in self.by_name:
-            return self.by_name[name] or "ambiguous"
-        return None
 
 
 @dataclass(frozen=True, slots=True)

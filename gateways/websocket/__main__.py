@@ -14,13 +14,13 @@ import os
 import signal
 import sys
 
-from functions.ingest.directory import CachedSensorIds, sensor_ids
 from functions.ingest.service import Ingest
 from gateways.websocket.server import Gateway
 from shared import clients, logs
 from shared.auth import Authenticator
 from shared.directory import version_lookup
-from shared.settings import env_int, settings
+from shared.settings import settings
+from shared.telemetry.sensors import cached_store_directory
 
 
 def _options() -> argparse.Namespace:
@@ -46,12 +46,11 @@ async def _serve(gateway: Gateway) -> None:
 def main() -> int:
     options = _options()
     logs.configure(settings().log_level, "websocket")
-    ttl = env_int(os.environ, "STRATUS_SENSOR_CACHE_SECONDS", 5)
     bus = clients.bus()
     ingest = Ingest(
         bus,
         Authenticator(version_lookup(clients.store)),
-        CachedSensorIds(lambda org, device: sensor_ids(clients.store(), org, device), ttl),
+        cached_store_directory(clients.store, min_age=0),
         transport="websocket",
     )
     gateway = Gateway(ingest, options.host, options.port, settings().max_body_bytes)  # type: ignore[arg-type]

@@ -2,7 +2,8 @@
 
 Modules: `reference` (the reference ingest format), `senml` (RFC 8428 JSON, resolved),
 `timestamps` (exact conversion to ns, unit detection), `types` (sensor value types), `model`
-(the normalized message), `errors` (InvalidReadings, listing every problem of a body).
+(the normalized message), `errors` (InvalidReadings, listing every problem of a body), `sensors`
+(a device's sensors, SenML name resolution, the cached store-backed directory).
 """
 
 from shared.telemetry.errors import InvalidReadings, Problem

@@ -266,6 +266,10 @@ def test_refusals(telemetry: Telemetry) -> None:
     response = telemetry.post(device, [good, {**good, "sensor_id": other.temp}])
     assert response.status_code == 403
     assert response.json()["error"]["field"] == "readings[1].sensor_id"
+    pack = [{"n": "temp", "v": 1}, {"n": other.temp, "v": 2}]  # the other device's sensor id
+    response = telemetry.post(device, pack, content_type="application/senml+json")
+    assert response.status_code == 403
+    assert response.json()["error"]["field"] == "records[1].n"
 
     response = telemetry.post(device, good, content_type="text/plain")
     assert response.status_code == 415

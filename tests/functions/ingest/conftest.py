@@ -12,11 +12,11 @@ from google.cloud import pubsub_v1
 from google.pubsub_v1 import types
 
 from functions.ingest.api import build_router
-from functions.ingest.directory import CachedSensorIds
 from functions.ingest.service import RAW_TOPIC, Ingest
 from shared.auth import Authenticator, KeySet, Principal, issue_device_token
 from shared.bus.pubsub import PubSubBus
 from shared.function import HttpFunction
+from shared.telemetry.sensors import CachedSensorDirectory, Sensor
 from tests.support.services import RunningService, running_service
 
 PROJECT = "ingest-test"
@@ -41,20 +41,24 @@ def pubsub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]
 
 @dataclass
 class Directory:
-    """What the store would say: key versions (None = deleted) and sensor ids per device."""
+    """What the store would say: key versions (None = deleted) and sensors per device (S1 is
+    `temperature` in `room/`, S2 `humidity`; SenML names find them by id, path or name)."""
 
     versions: dict[str, int | None] = field(default_factory=lambda: {DEVICE: 1})
-    sensors: dict[str, set[str]] = field(
-        default_factory=lambda: {DEVICE: {S1, S2}, OTHER_DEVICE: {FOREIGN}}
+    sensors: dict[str, dict[str, Sensor]] = field(
+        default_factory=lambda: {
+            DEVICE: {S1: Sensor(S1, "temperature", "room"), S2: Sensor(S2, "humidity")},
+            OTHER_DEVICE: {FOREIGN: Sensor(FOREIGN, "pressure")},
+        }
     )
     sensor_reads: int = 0
 
     def version(self, principal: Principal) -> int | None:
         return self.versions.get(principal.subject)
 
-    def sensor_ids(self, org: str, device: str) -> frozenset[str]:
+    def lookup(self, org: str, device: str) -> dict[str, Sensor]:
         self.sensor_reads += 1
-        return frozenset(self.sensors.get(device, set())) if org == ORG else frozenset()
+        return dict(self.sensors.get(device, {})) if org == ORG else {}
 
 
 @dataclass
@@ -90,7 +94,7 @@ def make_app(
     ingest = Ingest(
         bus,
         Authenticator(directory.version, keys=keys, cache_seconds=0),
-        CachedSensorIds(directory.sensor_ids, ttl=60),
+        CachedSensorDirectory(directory.lookup, ttl=60, min_age=0),
         clock=lambda: RECEIVED_NS,
     )
     return HttpFunction("ingest", build_router(lambda: ingest), max_body_bytes=max_body_bytes)

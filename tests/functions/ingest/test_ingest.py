@@ -15,6 +15,7 @@ from shared.auth import KeySet, issue_user_token
 from shared.bus.pubsub import PubSubBus
 from shared.http import Request, Response
 from shared.platforms import openwhisk
+from shared.telemetry.sensors import Sensor
 from tests.functions.ingest.conftest import (
     DEVICE,
     FOREIGN,
@@ -78,7 +79,9 @@ def test_one_object_and_a_generated_request_id(setup: Setup) -> None:
 
 
 def test_senml_is_published_as_senml(setup: Setup) -> None:
-    pack = [{"bn": "urn:dev:ow:10e2073a01080063:", "n": "temp", "u": "Cel", "v": 23.1, "t": -2}]
+    pack = [
+        {"bn": "urn:dev:ow:10e2073a01080063:", "n": "temperature", "u": "Cel", "v": 23.1, "t": -2}
+    ]
     response = post(setup, pack, content_type=f"{SENML}; charset=utf-8")
     assert response.status == 200
     assert response.json() == {"accepted": 1}
@@ -152,10 +155,39 @@ def test_a_sensor_created_after_the_cache_was_filled_is_accepted(setup: Setup) -
     assert post(setup, reading(S2)).status == 200
     assert setup.directory.sensor_reads == reads  # served from the cache
     new = "3" * 20
-    setup.directory.sensors[DEVICE].add(new)
+    setup.directory.sensors[DEVICE][new] = Sensor(new, "pressure", "tyres")
     assert post(setup, reading(new)).status == 200  # the cache misses it: read afresh
     assert setup.directory.sensor_reads == reads + 1
-    assert len(setup.drain()) == 3
+    pack = [{"n": "tyres/pressure", "v": 2.1}]
+    assert post(setup, pack, content_type=SENML).status == 200  # now cached, by tree path
+    assert setup.directory.sensor_reads == reads + 1
+    assert len(setup.drain()) == 4
+
+
+def test_senml_names_are_checked_at_the_door(setup: Setup) -> None:
+    """A SenML name resolves to one of the device's sensors (id, tree path, unique name, URN
+    suffix) or the whole pack is refused: 403 for none, 400 for several; nothing published."""
+    ok = [
+        {"bn": "urn:dev:ow:1:", "n": "humidity", "v": 40},
+        {"bn": "", "n": "room/temperature", "v": 21.5},
+        {"n": S1, "v": 21.6},
+    ]
+    assert post(setup, ok, content_type=SENML).status == 200
+    assert len(setup.drain()) == 1
+    foreign = [{"n": "humidity", "v": 40}, {"n": "pressure", "v": 1.0}]  # OTHER_DEVICE's
+    response = post(setup, foreign, content_type=SENML)
+    assert response.status == 403
+    error = response.json()["error"]
+    assert error["field"] == "records[1].n"
+    assert error["message"].startswith("records[1].n: 'pressure' is not a sensor of this device")
+    setup.directory.sensors[DEVICE]["4" * 20] = Sensor("4" * 20, "temperature", "outside")
+    # unknown to the cache: read afresh, and now two sensors are named "temperature"
+    assert post(setup, [{"n": "outside/temperature", "v": 3.0}], content_type=SENML).status == 200
+    response = post(setup, [{"n": "temperature", "v": 3.0}], content_type=SENML)
+    assert response.status == 400
+    assert response.json()["error"]["field"] == "records[0].n"
+    assert "matches several sensors" in response.json()["error"]["message"]
+    assert len(setup.drain()) == 1
 
 
 def test_the_other_device_is_not_confused_with_this_one(setup: Setup) -> None:

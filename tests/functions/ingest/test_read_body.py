@@ -39,9 +39,17 @@ def _read(body: Any, media_type: str = JSON) -> Body:
         # no content type (a client that sends none): recognised by shape
         ({"sensor_id": S1, "timestamp": 1, "value": 2}, "", Body("reference", 1, (S1,))),
         # SenML, declared
-        ([{"bn": "car/", "n": "speed", "v": 3}, {"n": "gear", "v": 2}], SENML, Body("senml", 2)),
+        (
+            [{"bn": "car/", "n": "speed", "v": 3}, {"n": "gear", "v": 2}],
+            SENML,
+            Body("senml", 2, names=((0, "car/speed"), (1, "car/gear"))),
+        ),
         # SenML sent as application/json: recognised by its fields
-        ([{"n": "temp", "u": "Cel", "v": 21.5, "t": -5}], JSON, Body("senml", 1)),
+        (
+            [{"n": "temp", "u": "Cel", "v": 21.5, "t": -5}],
+            JSON,
+            Body("senml", 1, names=((0, "temp"),)),
+        ),
     ],
 )
 def test_accepted_bodies(body: Any, media_type: str, expected: Body) -> None:

@@ -8,8 +8,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from functions.normalizer.service import Sensor, normalize
+from functions.normalizer.service import normalize
 from shared.telemetry.model import NormalizedMessage
+from shared.telemetry.sensors import Sensor
 
 GOLDEN = sorted((Path(__file__).parent / "golden").glob("*.json"))
 

@@ -14,13 +14,12 @@ from cloudevents.http import CloudEvent
 from google.cloud import pubsub_v1
 
 from functions.normalizer import main
-from functions.normalizer.directory import load_sensors
 from functions.normalizer.pipeline import DEAD_TOPIC, NORMALIZED_TOPIC
-from functions.normalizer.service import Sensor
 from shared import clients
 from shared.directory import new_id
 from shared.settings import settings
 from shared.store.firestore import FirestoreStore
+from shared.telemetry.sensors import Sensor, load_sensors
 from tests.support.services import running_service
 
 pytestmark = pytest.mark.e2e

@@ -8,14 +8,10 @@ from typing import Any
 import orjson
 import pytest
 
-from functions.normalizer.service import (
-    Outcome,
-    Sensor,
-    SensorIndex,
-    normalize,
-)
+from functions.normalizer.service import Outcome, normalize
 from shared.errors import BadRequest
 from shared.telemetry.model import NormalizedMessage, Reading, Source
+from shared.telemetry.sensors import Sensor, SensorIndex
 
 NOW = 1_790_000_000_123_456_789
 LATER = NOW + 5_000_000_000

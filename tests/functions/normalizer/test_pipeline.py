@@ -13,13 +13,12 @@ import pytest
 from google.cloud import pubsub_v1
 from google.pubsub_v1 import types
 
-from functions.normalizer.directory import CachedSensorDirectory
 from functions.normalizer.pipeline import DEAD_TOPIC, NORMALIZED_TOPIC, Normalizer
-from functions.normalizer.service import Sensor
 from shared.bus.pubsub import PubSubBus
 from shared.errors import Unavailable
 from shared.events import EventFunction, Message
 from shared.telemetry.model import NormalizedMessage
+from shared.telemetry.sensors import CachedSensorDirectory, Sensor
 from tests.support.services import RunningService, running_service
 
 PROJECT = "normalizer-test"

@@ -14,11 +14,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from functions.ingest.directory import CachedSensorIds
 from functions.ingest.service import Ingest
 from gateways.websocket.server import Gateway
 from shared.auth import Authenticator, KeySet, Principal, issue_device_token
 from shared.bus.pubsub import PubSubBus
+from shared.telemetry.sensors import CachedSensorDirectory, Sensor
 from tests.support.bus_reader import BusReader
 
 ORG, DEVICE, GONE = "o" * 20, "d" * 20, "e" * 20
@@ -35,11 +35,12 @@ def _ingest(bus: PubSubBus) -> Ingest:
     def version(principal: Principal) -> int | None:
         return VERSIONS.get(principal.subject)
 
-    def sensors(org: str, device: str) -> frozenset[str]:
-        return frozenset({SENSOR}) if (org, device) == (ORG, DEVICE) else frozenset()
+    def sensors(org: str, device: str) -> dict[str, Sensor]:
+        return {SENSOR: Sensor(SENSOR, "temperature")} if (org, device) == (ORG, DEVICE) else {}
 
     authenticator = Authenticator(version, keys=KEYS, cache_seconds=0)
-    return Ingest(bus, authenticator, CachedSensorIds(sensors, 0), transport="websocket")
+    directory = CachedSensorDirectory(sensors, 0, min_age=0)
+    return Ingest(bus, authenticator, directory, transport="websocket")
 
 
 def _serve(bus: PubSubBus, test: Any) -> None:
