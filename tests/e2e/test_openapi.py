@@ -1,20 +1,36 @@
-"""The management API of a running emulator against its own OpenAPI document: every operation is
-called, every request and response is validated with openapi-core, errors included."""
+"""The HTTP API of a running emulator against its own OpenAPI document: every operation is called
+(management, ingest, data, device control), every request and response is validated with
+openapi-core, errors included."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import httpx
+import orjson
 import pytest
 
+from emulator.mosquitto import Broker
 from functions.openapi.service import document
 from tests.e2e.provisioning import foreign_admin
 from tests.support.api import signed_in, unique_name
+from tests.support.broker import MqttClient
 from tests.support.emulator import RunningEmulator
 from tests.support.openapi import CheckedClient
 
 pytestmark = pytest.mark.e2e
 
 METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+def _until(answer: Callable[[], httpx.Response], done: Callable[[httpx.Response], bool]) -> bool:
+    deadline = time.monotonic() + 30
+    while not done(answer()):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
 
 
 def test_the_served_document_is_the_one_in_the_repository(platform: RunningEmulator) -> None:
@@ -148,6 +164,60 @@ def test_every_operation_answers_as_described(platform: RunningEmulator) -> None
     revoke = f"{cpath}/sensors/{device['id']}/{sensor['id']}"
     assert api.call("DELETE", revoke, token=admin).status_code == 200
     assert api.call("DELETE", revoke, token=admin).status_code == 404
+
+    # telemetry from the device, its data, and device control
+    device_token = api.call("GET", one + "/key", token=admin).json()["token"]  # after rotation
+    reading = {"sensor_id": sensor["id"], "timestamp": 1_790_000_000, "value": 21.5}
+    assert api.call("POST", "/ingest", token=device_token, json=[reading]).status_code == 200
+    senml = orjson.dumps([{"n": "temp", "v": 22.0, "t": 1_790_000_001}])
+    at_root = api.call(
+        "POST",
+        "/",
+        token=device_token,
+        content=senml,
+        headers={"content-type": "application/senml+json"},
+    )
+    assert at_root.status_code == 200
+    assert api.call("POST", "/ingest", token=admin, json=reading).status_code == 403
+    unknown = {**reading, "sensor_id": "0" * 20}
+    assert api.call("POST", "/ingest", token=device_token, json=unknown).status_code == 403
+    data = sensor_path + "/data"
+    stored = _until(
+        lambda: api.call("GET", data, token=admin, params={"from": "1790000000s"}),
+        lambda answer: len(answer.json()["data"]) == 2,
+    )
+    assert stored
+    hourly = {"agg": "mean", "every": "1h", "limit": 10, "order": "desc"}
+    assert api.call("GET", data, token=admin, params=hourly).status_code == 200
+    assert api.call("GET", data, token=admin, params={"format": "csv"}).status_code == 200
+    no_every = api.call("GET", data, token=admin, params={"agg": "mean"}, valid_request=False)
+    assert no_every.status_code == 400
+    assert api.call("GET", data + "/latest", token=admin).status_code == 200
+    assert api.call("GET", one + "/data/latest", token=admin).status_code == 200
+    assert api.call("GET", one + "/config", token=admin).status_code == 200
+    config = api.call("PUT", one + "/config", token=admin, json={"config": {"rate": 5}})
+    assert config.status_code == 200 and config.json()["version"] == 1
+    stale = api.call("PUT", one + "/config", token=admin, json={"config": {}, "version": 0})
+    assert stale.status_code == 412
+    assert api.call("GET", one + "/state", token=admin).status_code == 404  # no report yet
+    host, port = str(platform.endpoints["mqtt"]).rsplit(":", 1)
+    client = MqttClient(Broker([], host, int(port), 0, {}), device["id"], device_token)
+    assert client.wait_connected(), client.connect_reason
+    assert client.publish(f"devices/{device['id']}/state", b'{"config_version": 1}') == 0
+    state = _until(
+        lambda: api.call("GET", one + "/state", token=admin),
+        lambda answer: answer.status_code == 200,
+    )
+    assert state
+    command = api.call(
+        "POST",
+        one + "/commands/reboot",
+        token=admin,
+        content=b"now",
+        headers={"content-type": "text/plain"},
+    )
+    assert command.status_code == 200
+    client.close()
 
     # another organisation sees none of it
     foreign = foreign_admin(platform).token

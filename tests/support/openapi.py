@@ -7,7 +7,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
-from openapi_core import OpenAPI
+import orjson
+from openapi_core import Config, OpenAPI
 from openapi_core.datatypes import RequestParameters
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
@@ -46,13 +47,27 @@ def _pattern(template: str) -> re.Pattern[str]:
     return re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "/?$")
 
 
+def _text(data: bytes | str, **parameters: str) -> str:
+    """A text body as a string, in its `charset` parameter's encoding (UTF-8 by default)."""
+    if isinstance(data, str):
+        return data
+    return data.decode(parameters.get("charset", "utf-8"))
+
+
 class CheckedClient:
     """Sends requests to `base_url`; validates each request (unless told it is meant to be
     invalid) and every response against `document`, and records which operations answered what."""
 
     def __init__(self, base_url: str, document: dict[str, Any]) -> None:
         self.base_url = base_url
-        self.spec = OpenAPI.from_dict(document)
+        # SenML JSON (RFC 8428) is JSON under its own media type; CSV is text
+        config = Config(
+            extra_media_type_deserializers={
+                "application/senml+json": orjson.loads,
+                "text/csv": _text,
+            }
+        )
+        self.spec = OpenAPI.from_dict(document, config=config)
         self.seen: set[tuple[str, str, int]] = set()
         # literal paths before templated ones: /api/users/self before /api/users/{user_id}
         templates = sorted(document["paths"], key=lambda p: (p.count("{"), p))
