@@ -1,0 +1,26 @@
+"""infra/firestore.indexes.json against the code: every field the writer puts in a chunk is either
+one the query function filters and orders by (indexed) or exempt from indexing."""
+
+from __future__ import annotations
+
+import json
+
+from functions.writer.chunks import plan
+from shared.telemetry.model import NormalizedMessage, Reading, Source
+from tests.support.host import ROOT
+
+QUERIED = {"first", "last"}  # functions/query/series.py: range filters and order
+
+
+def test_chunk_fields_are_queried_or_exempt() -> None:
+    config = json.loads((ROOT / "infra" / "firestore.indexes.json").read_text())
+    assert config["indexes"] == []  # no composite index needed
+    exempt = {
+        override["fieldPath"]
+        for override in config["fieldOverrides"]
+        if override["collectionGroup"] == "chunks" and override["indexes"] == []
+    }
+    message = NormalizedMessage("o", "d", Source("m", "http"), (Reading("s", 1, 1.0, "double"),))
+    (chunk,) = plan(message, 2)
+    assert set(chunk.data) == exempt | QUERIED
+    assert not exempt & QUERIED
