@@ -228,7 +228,7 @@ def _costs(results: list[dict[str, Any]]) -> list[str]:
         f"From the measured counts and `bench/prices.toml` (list prices checked {checked}):",
         "Cloud Run CPU, memory and requests, Pub/Sub bytes, Firestore operations. Bus messages and",
         "store operations per request are estimates per scenario (MQTT: an upper bound, the bridge",
-        "batches a device's messages); the broker itself is not priced. The TUM study's figures",
+        "batches the messages of all devices); the broker is not priced. The TUM study's figures",
         "per 1,000 gateway requests: GKE 0.12, OpenWhisk 0.26, Cloud Run 0.071 euro-cent.",
         "",
         *_table(header, "--- --- ---: ---: ---: ---", rows),

@@ -117,7 +117,8 @@ class _Publishing:
 
     def costs(self, ctx: Context) -> dict[str, int]:
         batch = ctx.option("batch", 1)
-        # upper bound: the bridge batches a device's messages into one bus message per window
+        # upper bound: the bridge batches the messages of all devices into one bus message per
+        # window and organisation
         return {"readings": batch, "bus_messages": 4, "store_reads": 0, "store_writes": batch}
 
 
