@@ -13,9 +13,8 @@ __all__ = ["Batch", "Batcher"]
 @dataclass(slots=True)
 class Batch:
     """Entries of one kind, with the device each came from and the MQTT message ids to
-    acknowledge once published; `device` is "" for a shared batch."""
+    acknowledge once published."""
 
-    device: str
     kind: str
     started: float
     entries: list[bytes] = field(default_factory=list)
@@ -54,7 +53,7 @@ class Batcher:
             self.count -= len(ready.entries)
             batch = None
         if batch is None:
-            batch = self._open[key] = Batch(key[0], kind, now)
+            batch = self._open[key] = Batch(kind, now)
         batch.entries.append(entry)
         batch.tokens.append(token)
         batch.devices.append(device)

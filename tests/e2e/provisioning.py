@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
-import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -24,11 +22,9 @@ from shared.auth import KeySet, hash_password, issue_user_token
 from shared.directory import new_id
 from shared.store.firestore import FirestoreStore
 from tests.support.emulator import RunningEmulator
+from tests.support.waiting import eventually
 
 __all__ = ["Api", "eventually", "foreign_admin", "revoked", "signin", "store_of"]
-
-# Revocation takes effect within STRATUS_TOKEN_CACHE_SECONDS (default 5) on every worker.
-REVOCATION_BOUND = 20.0
 
 
 @dataclass
@@ -121,21 +117,6 @@ def foreign_admin(platform: RunningEmulator) -> Api:
     store.create(f"usernames/{username}", {"org": org, "user": user})
     token = issue_user_token(user, org, "admin", 0, keys=_keys(platform))
     return Api(platform.base_url, token)
-
-
-def eventually(
-    request: Callable[[], httpx.Response],
-    done: Callable[[httpx.Response], bool],
-    timeout: float = REVOCATION_BOUND,
-) -> httpx.Response:
-    """Repeat `request` until `done` holds for its answer (revocation is bounded by the token
-    cache, not immediate); the last answer either way."""
-    deadline = time.monotonic() + timeout
-    while True:
-        answer = request()
-        if done(answer) or time.monotonic() > deadline:
-            return answer
-        time.sleep(0.25)
 
 
 def revoked(answer: httpx.Response) -> bool:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from tests.e2e.provisioning import Api, eventually, signin
 from tests.support.broker import MqttClient
 from tests.support.bus_reader import BusReader, Received
 from tests.support.emulator import RunningEmulator
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.e2e
 
@@ -80,15 +80,6 @@ def _carrying(device: str) -> Callable[[list[Received]], list[Received]]:
 
 def _entries(device: str, got: list[Received]) -> list[dict[str, Any]]:
     return [e for m in got for e in m.entries() if e["device"] == device]
-
-
-def _until(predicate: Callable[[], bool], timeout: float = 20) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def test_qos1_events_reach_the_bus_as_sent(admin: Api, mqtt: Broker, bus: BusReader) -> None:
@@ -186,7 +177,7 @@ def test_config_is_delivered_retained_and_acknowledged_through_the_state(
     assert answer.json()["version"] == 1
     client = _connect(mqtt, device, token)  # connects after the config was set
     assert client.subscribe(f"devices/{device}/config") == 1
-    assert _until(lambda: len(client.messages) == 1)
+    assert until(lambda: len(client.messages) == 1)
     (retained,) = client.messages
     assert retained.retain and orjson.loads(retained.payload) == {
         "version": 1,
@@ -211,7 +202,7 @@ def test_a_command_reaches_a_subscribed_device(admin: Api, mqtt: Broker) -> None
     assert client.subscribe(f"devices/{device}/commands/#") == 1
     sent = admin.post(command, content=b'{"delay": 1}')
     assert sent.status_code == 200 and sent.json()["delivered"] is True
-    assert _until(lambda: len(client.messages) == 1)
+    assert until(lambda: len(client.messages) == 1)
     (message,) = client.messages
     assert message.topic == f"devices/{device}/commands/reboot"
     assert message.payload == b'{"delay": 1}'
@@ -255,6 +246,6 @@ def test_kill_9_of_the_bridge_during_a_qos1_burst_loses_nothing(
     expected = {1_790_000_000 + n for n in range(600)}
     got = bus.wait_for("telemetry-raw", lambda all_: stamps(all_) == expected, timeout=60)
     assert stamps(got) == expected  # duplicates allowed (at least once), losses not
-    assert _until(lambda: len(_bridge_pids(platform)) == 1)  # the supervisor restarted it
+    assert until(lambda: len(_bridge_pids(platform)) == 1)  # the supervisor restarted it
     assert _bridge_pids(platform) != [bridge]
     client.close()

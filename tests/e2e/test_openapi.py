@@ -4,9 +4,6 @@ openapi-core, errors included."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import httpx
 import orjson
 import pytest
@@ -14,23 +11,15 @@ import pytest
 from emulator.mosquitto import Broker
 from functions.openapi.service import document
 from tests.e2e.provisioning import foreign_admin
-from tests.support.api import signed_in, unique_name
+from tests.support.api import signed_in, unique_name, until_status
 from tests.support.broker import MqttClient
 from tests.support.emulator import RunningEmulator
 from tests.support.openapi import CheckedClient
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
 METHODS = {"get", "post", "put", "patch", "delete"}
-
-
-def _until(answer: Callable[[], httpx.Response], done: Callable[[httpx.Response], bool]) -> bool:
-    deadline = time.monotonic() + 30
-    while not done(answer()):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
-    return True
 
 
 def test_the_served_document_is_the_one_in_the_repository(platform: RunningEmulator) -> None:
@@ -182,11 +171,12 @@ def test_every_operation_answers_as_described(platform: RunningEmulator) -> None
     unknown = {**reading, "sensor_id": "0" * 20}
     assert api.call("POST", "/ingest", token=device_token, json=unknown).status_code == 403
     data = sensor_path + "/data"
-    stored = _until(
+    stored = eventually(
         lambda: api.call("GET", data, token=admin, params={"from": "1790000000s"}),
         lambda answer: len(answer.json()["data"]) == 2,
+        timeout=30,
     )
-    assert stored
+    assert len(stored.json()["data"]) == 2
     hourly = {"agg": "mean", "every": "1h", "limit": 10, "order": "desc"}
     assert api.call("GET", data, token=admin, params=hourly).status_code == 200
     assert api.call("GET", data, token=admin, params={"format": "csv"}).status_code == 200
@@ -204,11 +194,8 @@ def test_every_operation_answers_as_described(platform: RunningEmulator) -> None
     client = MqttClient(Broker([], host, int(port), 0, {}), device["id"], device_token)
     assert client.wait_connected(), client.connect_reason
     assert client.publish(f"devices/{device['id']}/state", b'{"config_version": 1}') == 0
-    state = _until(
-        lambda: api.call("GET", one + "/state", token=admin),
-        lambda answer: answer.status_code == 200,
-    )
-    assert state
+    state = until_status(lambda: api.call("GET", one + "/state", token=admin), 200, timeout=30)
+    assert state.status_code == 200
     command = api.call(
         "POST",
         one + "/commands/reboot",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from shared.auth import reset_caches
+from tests.support.waiting import eventually
 
 __all__ = ["bearer", "platform_keys", "signed_in", "signing_key", "unique_name", "until_status"]
 
@@ -77,9 +77,4 @@ def until_status(
 ) -> httpx.Response:
     """Repeat `request` until it answers `status` or `timeout` passes (revocation is bounded by
     STRATUS_TOKEN_CACHE_SECONDS per worker); the last answer either way."""
-    deadline = time.monotonic() + timeout
-    while True:
-        answer = request()
-        if answer.status_code == status or time.monotonic() > deadline:
-            return answer
-        time.sleep(0.25)
+    return eventually(request, lambda answer: answer.status_code == status, timeout)

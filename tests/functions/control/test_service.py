@@ -3,8 +3,7 @@ retained, preconditions, the last state, commands and whether they were delivere
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import orjson
 import pytest
@@ -18,6 +17,7 @@ from shared.errors import NotFound, PreconditionFailed, Unavailable, ValidationE
 from shared.events import Message
 from shared.store.firestore import FirestoreStore
 from tests.support.broker import MqttClient, running_broker
+from tests.support.waiting import until
 
 
 @pytest.fixture(scope="module")
@@ -37,15 +37,6 @@ def publisher(broker: Broker) -> Iterator[MqttPublisher]:
     api = MqttPublisher(broker.host, broker.port, "stratus-api", broker.accounts["stratus-api"])
     yield api
     api.close()
-
-
-def _until(predicate: Callable[[], bool], timeout: float = 10) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def _device(broker: Broker, n: int) -> MqttClient:
@@ -72,7 +63,7 @@ def test_config_versions_are_stored_and_the_newest_is_retained(
     assert control.get_config(org, "c0")["config"] == {"rate": 2}
     device = _device(broker, 0)  # subscribes after the sets: gets the retained newest only
     assert device.subscribe("devices/c0/config") == 1
-    assert _until(lambda: len(device.messages) == 1)
+    assert until(lambda: len(device.messages) == 1)
     assert orjson.loads(device.messages[0].payload) == {"version": 2, "config": {"rate": 2}}
     device.close()
 
@@ -107,7 +98,7 @@ def test_commands_report_whether_a_subscription_of_the_device_got_them(
         "command": "reboot",
         "delivered": True,
     }
-    assert _until(lambda: len(device.messages) == 1)
+    assert until(lambda: len(device.messages) == 1)
     assert device.messages[0].payload == b'{"now":1}'
     with pytest.raises(ValidationError):
         control.send_command("c2", "no/slashes", b"")

@@ -4,8 +4,6 @@ retries against the Pub/Sub emulator (a topic that does not exist yet is a bus t
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 
 import orjson
 import pytest
@@ -18,19 +16,11 @@ from gateways.bridge.topics import Route, detect_format, encode_entry, route
 from shared.bus.pubsub import PubSubBus
 from tests.support.bus_reader import BusReader
 from tests.support.services import RunningService
+from tests.support.waiting import until
 
 
 def reading(ts: int) -> bytes:
     return orjson.dumps({"sensor_id": "s1", "timestamp": ts, "value": ts})
-
-
-def _until(predicate: Callable[[], bool], timeout: float = 20) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 @pytest.mark.parametrize(
@@ -96,10 +86,10 @@ def test_a_shared_batch_holds_every_device() -> None:
     assert batcher.add("d2", "events", b"b", 2, 0.0, shared=True) is None
     assert batcher.add("d1", "state", b"c", 3, 0.0) is None  # per device: its own batch
     full = batcher.add("d3", "events", b"d", 4, 0.0, shared=True)
-    assert full is not None and full.device == "" and full.devices == ["d1", "d2", "d3"]
+    assert full is not None and full.devices == ["d1", "d2", "d3"]
     assert full.data([0, 2]) == b"[a,d]" and full.data() == b"[a,b,d]"
     (state,) = batcher.drain()
-    assert state.device == "d1" and state.devices == ["d1"]
+    assert state.kind == "state" and state.devices == ["d1"]
 
 
 def test_messages_are_acknowledged_only_after_the_bus_confirmed(
@@ -119,7 +109,7 @@ def test_messages_are_acknowledged_only_after_the_bus_confirmed(
         assert acked == [] and bridge.unacked == 4
     finally:
         pubsub.start()
-    assert _until(lambda: bridge.unacked == 0)
+    assert until(lambda: bridge.unacked == 0)
     assert sorted(acked) == [11, 12, 13, 14] and bridge.stats["published"] == 4
     # ... published as one message per organisation
     messages = reader.wait_for("telemetry-raw", lambda got: len(got) == 2)
@@ -144,7 +134,7 @@ def test_malformed_payloads_are_dead_lettered_with_device_and_reason(
     bridge.receive("devices/d1/events", b"{not json", 1)
     bridge.receive("devices/d1/events", b'{"temp": 1}', 2)
     bridge.receive("devices/d1/state", b"[1]", 3)
-    assert _until(lambda: len(acked) == 3) and sorted(acked) == [1, 2, 3]
+    assert until(lambda: len(acked) == 3) and sorted(acked) == [1, 2, 3]
     messages = reader.wait_for("telemetry-dead", lambda got: len(got) == 3)
     reasons = {m.data: m.attributes["reason"] for m in messages}
     assert "not valid JSON" in reasons[b"{not json"]
@@ -169,7 +159,7 @@ def test_state_goes_to_its_own_topic_and_unknown_devices_to_dead_letters(
     bridge.receive("devices/gone/events", reading(1), 2)
     bridge.receive("devices/d1/events", reading(2), 3)  # shares the batch with "gone"
     bridge.flush()
-    assert _until(lambda: len(acked) == 3) and sorted(acked) == [1, 2, 3]
+    assert until(lambda: len(acked) == 3) and sorted(acked) == [1, 2, 3]
     (state,) = reader.wait_for("device-state", lambda got: len(got) == 1)
     assert state.attributes["device"] == "d1" and state.attributes["org"] == "org1"
     assert [e["payload"] for e in state.entries()] == [{"config_version": 2}]
@@ -204,7 +194,7 @@ def test_a_failed_publish_is_retried_and_acknowledged_once(
     try:
         bridge.receive("devices/d1/events", reading(1), 5)
         bridge.flush()
-        assert _until(lambda: bridge.stats["retries"] >= 2)
+        assert until(lambda: bridge.stats["retries"] >= 2)
         assert not done.is_set()
     finally:
         pubsub.start()
@@ -227,7 +217,7 @@ def test_the_flusher_publishes_full_batches_at_once_and_the_rest_on_stop(
     flusher.start()
     for token in (1, 2, 3):
         bridge.receive("devices/d1/events", reading(token), token)
-    assert _until(lambda: sorted(acked) == [1, 2])  # the full batch went at once
+    assert until(lambda: sorted(acked) == [1, 2])  # the full batch went at once
     assert bridge.unacked == 1  # the third waits for its batch to fill or age
     stop.set()
     flusher.join(20)

@@ -4,8 +4,7 @@ session, manual acks, clean stop. A bus topic that does not exist yet is a bus t
 from __future__ import annotations
 
 import dataclasses
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import orjson
 import pytest
@@ -20,6 +19,7 @@ from tests.gateways.conftest import BRIDGE_TOPICS
 from tests.support.broker import MqttClient, running_broker
 from tests.support.bus_reader import BusReader
 from tests.support.services import RunningService
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.e2e
 
@@ -56,15 +56,6 @@ def _device(broker: Broker, n: int) -> MqttClient:
     return client
 
 
-def _until(predicate: Callable[[], bool], timeout: float = 20) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()
-
-
 def _burst(device: MqttClient, n: int, first: int = 0, topic: str = "devices/d0/events") -> None:
     for ts in range(first, first + n):
         payload = orjson.dumps({"sensor_id": "s", "timestamp": ts, "value": ts})
@@ -97,8 +88,8 @@ def test_unacknowledged_messages_come_back_to_the_restarted_bridge(
     first = _bridge(broker, "crash", stuck, STRATUS_BRIDGE_RECEIVE_MAXIMUM="50")
     device = _device(broker, 1)
     _burst(device, 120, topic="devices/d1/events")
-    assert _until(lambda: first.bridge.stats["received"] == 50)
-    assert _until(lambda: first.bridge.stats["retries"] > 0)
+    assert until(lambda: first.bridge.stats["received"] == 50)
+    assert until(lambda: first.bridge.stats["retries"] > 0)
     first.client.socket().close()  # a crash: no DISCONNECT, no acknowledgements
     first.client.loop_stop()
     first.bridge.close()  # and no more publishing from the dead process
@@ -144,15 +135,15 @@ def test_after_a_dropped_connection_only_the_redelivered_copies_are_acknowledged
     pubsub.kill()  # the bus is down: nothing can be confirmed, so nothing is acknowledged
     try:
         _burst(device, 30)
-        assert _until(lambda: bridge.bridge.stats["received"] == 30)
+        assert until(lambda: bridge.bridge.stats["received"] == 30)
         bridge.bridge.flush(everything=True)
         bridge.connected.clear()
         bridge.client.socket().close()  # the broker sees the connection drop; paho reconnects
         assert bridge.connected.wait(20)
-        assert _until(lambda: bridge.bridge.stats["received"] == 60)  # the broker resent all 30
+        assert until(lambda: bridge.bridge.stats["received"] == 60)  # the broker resent all 30
     finally:
         pubsub.start()  # the bus recovers: old and new copies are confirmed
-    assert _until(lambda: bridge.bridge.unacked == 0, timeout=60)
+    assert until(lambda: bridge.bridge.unacked == 0, timeout=60)
     assert bridge.bridge.stats["published"] == 60
     reader.wait_for("telemetry-raw", lambda got: set(_timestamps(reader)) == set(range(30)))
     assert bridge.stop()  # the broker confirmed it has read every acknowledgement
@@ -169,7 +160,7 @@ def test_a_clean_stop_under_load_loses_nothing(
     bridges = [_bridge(broker, f"load{n}", bus) for n in range(2)]
     device = _device(broker, 1)
     _burst(device, 300, topic="devices/d1/events")
-    assert _until(lambda: bridges[0].bridge.stats["received"] > 0)
+    assert until(lambda: bridges[0].bridge.stats["received"] > 0)
     assert bridges[0].stop()  # mid-burst: its share so far is published, the rest goes on
     _burst(device, 100, first=300, topic="devices/d1/events")
     reader.wait_for("telemetry-raw", lambda got: set(_timestamps(reader)) == set(range(400)))
