@@ -1,5 +1,5 @@
 """The load engine: closed-loop virtual users following a profile, or an open-loop constant
-arrival rate, over one keep-alive HTTP/1.1 client; live progress and a clean stop on Ctrl-C.
+arrival rate, over keep-alive HTTP/1.1 (bench.http); live progress and a clean stop on Ctrl-C.
 
 Closed loop: every 100 ms the number of VUs is set to the profile's value; each VU sends its next
 request as soon as the last one answered (plus an optional think time). Open loop: requests start
@@ -21,6 +21,7 @@ from typing import Any, TextIO
 
 import httpx
 
+from bench.http import LoadClient
 from bench.metrics import Outcome, Recorder
 from bench.profiles import Profile
 from bench.scenarios import Context, Scenario
@@ -235,8 +236,8 @@ async def run(
 ) -> LoadResult:
     """Set up (unless `state` is given by a parent process), run the load, tear down (likewise)."""
     stop = stop or asyncio.Event()
-    async with _client(config) as client:
-        ctx = context(client, config, state)
+    async with _client(config) as client, _load_client(config) as http:
+        ctx = context(client, http, config, state)
         load = _Run(scenario, ctx, config, stop)
         e2e = None
         try:
@@ -259,12 +260,19 @@ async def run(
         )  # fmt: skip
 
 
+def _load_client(config: LoadConfig) -> LoadClient:
+    return LoadClient(config.target, connections=config.max_vus, timeout=config.timeout)
+
+
 def context(
-    client: httpx.AsyncClient, config: LoadConfig, state: dict[str, Any] | None = None
+    client: httpx.AsyncClient,
+    http: LoadClient,
+    config: LoadConfig,
+    state: dict[str, Any] | None = None,
 ) -> Context:
     """The scenario's context for `config` (state: a parent process' setup, else empty)."""
     return Context(
-        client, config.target, config.username, config.password, dict(config.options),
+        client, http, config.target, config.username, config.password, dict(config.options),
         config.max_vus, dict(state) if state is not None else {}, mqtt=config.mqtt,
         timeout=config.timeout, worker=config.worker, workers=config.workers,
     )  # fmt: skip

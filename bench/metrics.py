@@ -5,7 +5,7 @@ Latency is recorded for every completed request, failed ones included (as k6 doe
 counts as successful when it got a 2xx or 3xx status, or for MQTT publishes `puback` (QoS 1,
 reason code 0) or `sent` (QoS 0, written to the socket). An outcome is an HTTP status (int), one
 of those two names, or the name of what went wrong instead (an exception class such as
-`ConnectError`, or `puback-135 Not authorized`).
+`ClientConnectorError`, or `puback-135 Not authorized`).
 """
 
 from __future__ import annotations

@@ -48,10 +48,10 @@ def _worker(scenario: Scenario, config: LoadConfig, state: dict[str, Any], start
 
 
 async def _parent(scenario: Scenario, config: LoadConfig, processes: int) -> LoadResult:
-    from bench.load import _client, context
+    from bench.load import _client, _load_client, context
 
-    async with _client(config) as client:
-        ctx = context(client, config)
+    async with _client(config) as client, _load_client(config) as http:
+        ctx = context(client, http, config)
         await scenario.setup(ctx)
         try:
             start = time.time() + 3.0  # the workers' imports and clients are ready by then

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 import httpx
 
 from bench import stratus_api as api
+from bench.http import LoadClient
 from bench.metrics import Outcome, Recorder
 from bench.stored import StoredReadings
 
@@ -29,9 +30,13 @@ __all__ = ["SCENARIOS", "Context", "Scenario", "get", "register"]
 
 @dataclass
 class Context:
-    """What a scenario works with: the one HTTP client, the admin login, options, its state."""
+    """What a scenario works with: the HTTP clients, the admin login, options, its state.
+
+    `client` (httpx) serves setup, verification and teardown; `http` serves the measured requests.
+    """
 
     client: httpx.AsyncClient
+    http: LoadClient
     target: str
     username: str = "admin"
     password: str | None = None
@@ -129,8 +134,7 @@ class Trivial(Scenario):
     description = "POST / with a small JSON body (baseline)"
 
     async def request(self, ctx: Context, vu: int) -> Outcome:
-        response = await ctx.client.post("/", json={"vu": vu, "hello": "stratus"})
-        return response.status_code
+        return (await ctx.http.post("/", json={"vu": vu, "hello": "stratus"})).status
 
 
 class _Admin(Scenario):
@@ -185,7 +189,7 @@ class Signin(Scenario):
 
     async def request(self, ctx: Context, vu: int) -> Outcome:
         body = {"username": ctx.username, "password": ctx.password}
-        return (await ctx.client.post("/api/users/signin", json=body)).status_code
+        return (await ctx.http.post("/api/users/signin", json=body)).status
 
 
 @register
@@ -198,7 +202,7 @@ class DeviceList(_Admin):
     store_reads_per_request = 1
 
     async def request(self, ctx: Context, vu: int) -> Outcome:
-        return (await ctx.client.get("/api/devices/", headers=self._admin(ctx))).status_code
+        return (await ctx.http.get("/api/devices/", headers=self._admin(ctx))).status
 
 
 @register
@@ -220,12 +224,14 @@ class SensorCreate(_Admin):
         device = self._device(ctx, vu)["id"]
         name = f"bench-{vu}-{next(self._sequence)}"
         mapping = ctx.option("mapping", api.DEFAULT_MAPPING)
-        answer = await api.create_sensor(
-            ctx.client, ctx.state["admin_token"], device, name, mapping
+        answer = await ctx.http.post(
+            f"/api/devices/{device}/sensors/",
+            json=api.sensor_body(name, mapping),
+            headers=self._admin(ctx),
         )
         if answer.is_success:
             self.created.append((device, str(answer.json()["id"])))
-        return answer.status_code
+        return answer.status
 
     async def teardown(self, ctx: Context) -> None:
         token = ctx.state.get("admin_token")
@@ -249,7 +255,7 @@ class SensorGet(_Admin):
     async def request(self, ctx: Context, vu: int) -> Outcome:
         device = self._device(ctx, vu)
         path = f"/api/devices/{device['id']}/sensors/{device['sensors'][0]}"
-        return (await ctx.client.get(path, headers=self._admin(ctx))).status_code
+        return (await ctx.http.get(path, headers=self._admin(ctx))).status
 
 
 @register
@@ -270,8 +276,8 @@ class IngestSingle(StoredReadings, _Admin):
         body = api.readings(
             device["sensors"][0], ctx.option("batch", self.batch), ctx.option("time_format", "ns")
         )
-        answer = await ctx.client.post("/ingest", json=body, headers=api.bearer(device["token"]))
-        return answer.status_code
+        answer = await ctx.http.post("/ingest", json=body, headers=api.bearer(device["token"]))
+        return answer.status
 
     def costs(self, ctx: Context) -> dict[str, int]:
         batch = ctx.option("batch", self.batch)
@@ -321,7 +327,7 @@ class QueryRange(_Admin):
         start, end = ctx.state["window"]
         path = f"/api/devices/{device['id']}/sensors/{device['sensors'][0]}/data"
         params = {"from": start, "to": end} | self._params()
-        return (await ctx.client.get(path, params=params, headers=self._admin(ctx))).status_code
+        return (await ctx.http.get(path, params=params, headers=self._admin(ctx))).status
 
     def _params(self) -> dict[str, str]:
         return {}

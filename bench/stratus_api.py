@@ -21,12 +21,12 @@ __all__ = [
     "SetupError",
     "bearer",
     "create_device",
-    "create_sensor",
     "delete",
     "device_key",
     "each",
     "new_sensor",
     "readings",
+    "sensor_body",
     "signin",
     "timestamp",
 ]
@@ -71,17 +71,16 @@ async def device_key(client: httpx.AsyncClient, token: str, device: str) -> str:
     return str(_json(answer, f"key of device {device}")["token"])
 
 
-async def create_sensor(
-    client: httpx.AsyncClient, token: str, device: str, name: str, mapping: Any = DEFAULT_MAPPING
-) -> httpx.Response:
-    """POST /api/devices/{id}/sensors/ (the raw answer: scenarios time it)."""
-    body = {"name": name, "description": "benchmark sensor", "mapping": mapping}
-    return await client.post(f"/api/devices/{device}/sensors/", json=body, headers=bearer(token))
+def sensor_body(name: str, mapping: Any = DEFAULT_MAPPING) -> dict[str, Any]:
+    """The body of POST /api/devices/{id}/sensors/ for a benchmark sensor."""
+    return {"name": name, "description": "benchmark sensor", "mapping": mapping}
 
 
 async def new_sensor(client: httpx.AsyncClient, token: str, device: str, name: str) -> str:
     """Create a sensor during setup -> its id."""
-    answer = await create_sensor(client, token, device, name)
+    answer = await client.post(
+        f"/api/devices/{device}/sensors/", json=sensor_body(name), headers=bearer(token)
+    )
     return str(_json(answer, f"create sensor {name} on {device}")["id"])
 
 

@@ -25,7 +25,7 @@ class _Path(Scenario):
 
     async def request(self, ctx: Context, vu: int) -> int:
         assert ctx.state["ready"]
-        return (await ctx.client.get(self.path)).status_code
+        return (await ctx.http.get(self.path)).status
 
     async def teardown(self, ctx: Context) -> None:
         self.teardowns += 1
@@ -61,7 +61,7 @@ def test_errors_are_counted_by_status_and_exception(echo_server):
     assert set(result.recorder.errors_by_kind()) == {"503"}
     unreachable = "http://127.0.0.1:9"  # discard port: nothing listens
     result = asyncio.run(run(_Path("/"), _config(unreachable, profiles.sprint(1, 0.3))))
-    assert "ConnectError" in result.recorder.errors_by_kind()
+    assert "ClientConnectorError" in result.recorder.errors_by_kind()
 
 
 def test_open_loop_rate_and_dropped_arrivals(echo_server):

@@ -210,7 +210,7 @@ def test_timestamps_are_distinct_across_load_processes():
     seen = set()
     for worker in range(3):
         scenario = MqttQos1()
-        ctx = Context(None, "x", worker=worker, workers=3)
+        ctx = Context(None, None, "x", worker=worker, workers=3)
         stamps = [scenario._stamp(ctx) for _ in range(1000)]
         assert stamps == sorted(stamps) and all(s % 3 == worker for s in stamps)
         seen.update(stamps)

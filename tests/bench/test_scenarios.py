@@ -9,7 +9,29 @@ import httpx
 import pytest
 
 from bench import scenarios
+from bench.http import Answer
 from bench.scenarios import SCENARIOS, Context, Scenario, get
+
+
+class HttpxLoad:
+    """The load client's interface over the in-memory httpx client (bench.http is aiohttp)."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def request(self, method, path, *, json=None, params=None, headers=None) -> Answer:
+        answer = await self.client.request(method, path, json=json, params=params, headers=headers)
+        return Answer(answer.status_code, answer.content)
+
+    async def get(self, path, **kwargs) -> Answer:
+        return await self.request("GET", path, **kwargs)
+
+    async def post(self, path, **kwargs) -> Answer:
+        return await self.request("POST", path, **kwargs)
+
+
+def _context(client, target, *args, **kwargs) -> Context:
+    return Context(client, HttpxLoad(client), target, *args, **kwargs)
 
 
 class FakeApi:
@@ -78,7 +100,7 @@ def _drive(scenario: Scenario, api: FakeApi, requests: int = 5, **options) -> li
     async def main():
         transport = httpx.MockTransport(api)
         async with httpx.AsyncClient(transport=transport, base_url="http://stratus") as client:
-            ctx = Context(client, "http://stratus", "admin", "secret", options, vus=3)
+            ctx = _context(client, "http://stratus", "admin", "secret", options, vus=3)
             await scenario.setup(ctx)
             json.dumps(ctx.state)  # worker processes receive it
             outcomes = [await scenario.request(ctx, vu % 3) for vu in range(requests)]
@@ -109,9 +131,9 @@ def test_ingest_batch_sends_its_batch_size_and_uses_each_device():
 
 def test_ingest_costs_follow_the_batch():
     transport = httpx.MockTransport(FakeApi())
-    ctx = Context(httpx.AsyncClient(transport=transport), "x", options={"batch": "50"})
+    ctx = _context(httpx.AsyncClient(transport=transport), "x", options={"batch": "50"})
     assert get("ingest-batch").costs(ctx)["readings"] == 50
-    assert get("ingest-single").costs(Context(ctx.client, "x"))["readings"] == 1
+    assert get("ingest-single").costs(_context(ctx.client, "x"))["readings"] == 1
 
 
 def test_query_seeds_readings_and_rfc3339_times():
@@ -128,7 +150,7 @@ def test_setup_error_names_the_call():
     async def main():
         transport = httpx.MockTransport(api)
         async with httpx.AsyncClient(transport=transport, base_url="http://s") as client:
-            await scenario.setup(Context(client, "http://s", "admin", "wrong"))
+            await scenario.setup(_context(client, "http://s", "admin", "wrong"))
 
     with pytest.raises(scenarios.api.SetupError, match="sign-in as admin: 401"):
         asyncio.run(main())
