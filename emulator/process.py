@@ -1,16 +1,20 @@
-"""Process helpers shared by the emulator's parts: dying with the parent, finding free ports."""
+"""Process helpers shared by the emulator's parts: dying with the parent, finding free ports,
+tuning the garbage collector for a long-lived server."""
 
 from __future__ import annotations
 
 import ctypes
 import errno
+import gc
 import signal
 import socket
 import sys
 
-__all__ = ["PortInUse", "check_port", "die_with_parent", "free_port"]
+__all__ = ["PortInUse", "check_port", "die_with_parent", "free_port", "server_collector"]
 
 _PR_SET_PDEATHSIG = 1
+# Allocations (minus frees) between two collections of the youngest generation; CPython's is 700.
+YOUNG_THRESHOLD = 20_000
 
 
 class PortInUse(RuntimeError):
@@ -48,3 +52,19 @@ def check_port(name: str, host: str, port: int) -> int:
                 raise PortInUse(name, host, port) from None
             raise
     return port
+
+
+def server_collector() -> None:
+    """Tune the cyclic garbage collector once a server process has loaded its code.
+
+    Everything alive after start-up (modules, classes, clients) lives as long as the process:
+    `gc.freeze()` takes it out of every later collection. Requests allocate thousands of short
+    lived containers (a dict per reading, many times per message) that reference counting frees
+    at once; collecting the youngest generation every 20,000 net allocations instead of every
+    700 leaves the cycles to the collector without rescanning live objects dozens of times per
+    request (the collector was about 5% of the host's CPU under load).
+    """
+    gc.collect()
+    gc.freeze()
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(YOUNG_THRESHOLD, middle, old)

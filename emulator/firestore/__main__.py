@@ -9,6 +9,7 @@ import asyncio
 import logging
 
 from emulator.grpc_service import Options, listen, parse_options, stop_requested, write_port_file
+from emulator.process import server_collector
 
 from .server import handlers
 from .service import Firestore
@@ -31,6 +32,7 @@ async def serve(options: Options) -> None:
 
 
 def main() -> None:
+    server_collector()
     asyncio.run(serve(parse_options("firestore", __doc__, 8086, ".firestore")))
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from emulator.process import die_with_parent
+from emulator.process import die_with_parent, server_collector
 from shared import logs
 from shared.errors import BadRequest, MethodNotAllowed, NotFound, PermissionDenied, StratusError
 from shared.events import EventFunction, Message, topic_from_source
@@ -217,5 +217,6 @@ def create_app() -> Host:
         push_token=os.environ.get("STRATUS_PUSH_TOKEN", ""),
         ready_file=os.environ.get("STRATUS_READY_FILE", ""),
     )
+    server_collector()
     _log.info("host worker ready with %d functions", len(host.functions))
     return host

@@ -7,6 +7,7 @@ import contextlib
 import logging
 
 from emulator.grpc_service import Options, listen, parse_options, stop_requested, write_port_file
+from emulator.process import server_collector
 from emulator.pubsub.broker import Broker
 from emulator.pubsub.push import Pusher
 from emulator.pubsub.server import handlers
@@ -41,6 +42,7 @@ async def serve(options: Options) -> None:
 
 
 def main() -> None:
+    server_collector()
     asyncio.run(serve(parse_options("pubsub", __doc__, 8085, ".pubsub")))
 
 

@@ -74,6 +74,19 @@ class Chunk:
         return int(self.data["count"])
 
 
+def _parts(
+    readings: list[tuple[int, Any]], limit: int
+) -> Iterable[tuple[list[tuple[int, Any]], bytes]]:
+    """The readings in consecutive runs whose encoding stays under `limit` bytes (at least one
+    reading each), with that encoding; nearly always one run, encoded once."""
+    whole = encode_readings(readings)
+    if len(whole) <= limit:
+        yield readings, whole
+        return
+    for part in _split(readings, limit):
+        yield part, encode_readings(part)
+
+
 def _split(readings: list[tuple[int, Any]], limit: int) -> Iterable[list[tuple[int, Any]]]:
     """Consecutive runs of readings whose encoding stays under `limit` bytes (at least one)."""
     part: list[tuple[int, Any]] = []
@@ -100,22 +113,25 @@ def plan(
     key = message_key(message, received_ns)
     groups: dict[tuple[str, str, int], dict[int, Any]] = {}
     types: dict[tuple[str, str], str] = {}
-    for reading in message.readings:
-        device = message.device_of(reading)
-        group = (device, reading.sensor, bucket_of(reading.ts))
-        groups.setdefault(group, {})[reading.ts] = reading.value
-        types.setdefault((device, reading.sensor), reading.type)
+    for reading in message.readings:  # the hot loop: bucket_of and device_of inlined
+        device, sensor, ts = reading.device or message.device, reading.sensor, reading.ts
+        group = (device, sensor, ts // BUCKET_NS)
+        by_ts = groups.get(group)
+        if by_ts is None:
+            by_ts = groups[group] = {}
+            types.setdefault((device, sensor), reading.type)
+        by_ts[ts] = reading.value
     out: list[Chunk] = []
     for (device, sensor, bucket), by_ts in groups.items():
         readings = sorted(by_ts.items(), key=lambda item: item[0])
         base = f"{chunks_path(message.org, device, sensor)}/{bucket:012d}-{key}"
-        for index, part in enumerate(_split(readings, max_bytes)):
+        for index, (part, encoded) in enumerate(_parts(readings, max_bytes)):
             data = {
                 "bucket": bucket,
                 "first": part[0][0],
                 "last": part[-1][0],
                 "count": len(part),
-                "readings": encode_readings(part),
+                "readings": encoded,
                 "type": types[device, sensor],
                 "received": received_ns,
                 "message": message.source.message_id,

@@ -29,9 +29,11 @@ from shared.telemetry.types import INT64_MAX, TYPES, TypeMismatch, coerce
 __all__ = ["NormalizedMessage", "Reading", "Source"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Reading:
-    """One typed value of one sensor at one instant (ns since the epoch)."""
+    """One typed value of one sensor at one instant (ns since the epoch). Treated as immutable;
+    not a frozen dataclass because every stage builds one per reading, and a frozen one costs
+    five times as much to build (1.6 us more per reading here)."""
 
     sensor: str
     ts: int
@@ -113,7 +115,7 @@ class NormalizedMessage:
             problems.add("readings", "must be a non-empty array")
         else:
             for index, item in enumerate(raw):
-                reading = _reading(item, f"readings[{index}]", problems)
+                reading = _valid_reading(item) or _reading(item, f"readings[{index}]", problems)
                 if reading is not None:
                     readings.append(reading)
                     if not device and not reading.device:
@@ -133,6 +135,36 @@ def _text(
         problems.add(prefix + key, "must be a string" if empty_ok else "must be a non-empty string")
         return ""
     return value
+
+
+_FIELDS = frozenset({"sensor", "ts", "value", "type", "unit", "device"})
+_TYPE_SET = frozenset(TYPES)
+
+
+def _valid_reading(item: Any) -> Reading | None:
+    """The reading of a well-formed item, or None when anything is off (then `_reading` names
+    every problem). The writer reads every reading of every message: this is its hot loop."""
+    if type(item) is not dict or not item.keys() <= _FIELDS:
+        return None
+    sensor, ts, type_ = item.get("sensor"), item.get("ts"), item.get("type")
+    unit, device = item.get("unit"), item.get("device", "")
+    if not (
+        type(sensor) is str
+        and sensor
+        and type(ts) is int
+        and 0 <= ts <= INT64_MAX
+        and type_ in _TYPE_SET
+        and "value" in item
+        and (unit is None or type(unit) is str)
+        and type(device) is str
+        and (device or "device" not in item)
+    ):
+        return None
+    try:
+        value = coerce(item["value"], type_)
+    except TypeMismatch:
+        return None
+    return Reading(sensor, ts, value, type_, unit, device)
 
 
 def _reading(item: Any, where: str, problems: _Collector) -> Reading | None:

@@ -30,10 +30,11 @@ FIELDS = ("sensor_id", "timestamp", "value")
 _FIELD_SET = frozenset(FIELDS)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RawReading:
     """One valid reading, its time in ns; `value` still as sent (typed later against the sensor);
-    `original` is the reading object as the device sent it."""
+    `original` is the reading object as the device sent it. Treated as immutable (not frozen:
+    see `shared.telemetry.model.Reading`)."""
 
     sensor_id: str
     ts: int
@@ -66,11 +67,29 @@ def parse(body: Any) -> list[RawReading]:
         items = []
     readings: list[RawReading] = []
     for index, item in enumerate(items):
-        reading = _reading(item, index, problems)
+        reading = _valid_reading(item, index) or _reading(item, index, problems)
         if reading is not None:
             readings.append(reading)
     problems.raise_if_any()
     return readings
+
+
+def _valid_reading(item: Any, index: int) -> RawReading | None:
+    """The reading of a well-formed item with an integer timestamp, or None when anything is
+    off or unusual (then `_reading` decides and names every problem): the hot loop of ingest
+    and the normalizer."""
+    if type(item) is not dict or len(item) != 3:
+        return None
+    sensor_id, ts, value = item.get("sensor_id"), item.get("timestamp"), item.get("value")
+    if type(sensor_id) is not str or not sensor_id or type(ts) is not int or value is None:
+        return None  # a missing field is None here too: three fields, all of them present
+    if ts < 0:
+        return None
+    try:
+        ns = timestamp_to_ns(ts)
+    except ValueError:
+        return None
+    return RawReading(sensor_id, ns, value, index, item)
 
 
 def _reading(item: Any, index: int, problems: _Collector) -> RawReading | None:

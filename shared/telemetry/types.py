@@ -130,6 +130,8 @@ def coerce(value: Any, type_: str) -> Any:
     the signed 64-bit range -> int. boolean: true/false and the strings "true"/"false".
     string: strings only. object: JSON objects and arrays.
     """
+    if type(value) is float and type_ == "double" and math.isfinite(value):
+        return value  # by far the most common reading: no conversion to look up
     convert = _COERCE.get(type_)
     if convert is None:
         convert = _COERCE[canonical_type(type_)]

@@ -6,10 +6,15 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shared.errors import BadRequest
-from shared.telemetry.errors import InvalidReadings
+from shared.telemetry import model
+from shared.telemetry.errors import InvalidReadings, _Collector
 from shared.telemetry.model import NormalizedMessage, Reading, Source
+from shared.telemetry.types import TYPES
+from tests.support.strategies import json_values
 
 
 def _message() -> NormalizedMessage:
@@ -141,3 +146,32 @@ def test_error_body_lists_problems() -> None:
     assert error["message"].endswith("(and 1 more)")
     fields = [p["field"] for p in error["details"]["problems"]]
     assert fields == ["readings[0].ts", "readings[1].ts"]
+
+
+# The writer's fast path (`_valid_reading`) must never accept what the full check refuses, nor
+# read an accepted reading differently.
+_items = st.dictionaries(
+    st.sampled_from(["sensor", "ts", "value", "type", "unit", "device", "x"]),
+    json_values | st.sampled_from(TYPES),
+    max_size=7,
+) | st.fixed_dictionaries(
+    {
+        "sensor": st.text(max_size=3),
+        "ts": st.integers(-5, 2**64),
+        "value": json_values,
+        "type": st.sampled_from(TYPES),
+    },
+    optional={"unit": st.none() | st.text(max_size=3), "device": st.text(max_size=3)},
+)
+
+
+@given(_items)
+def test_fast_path_agrees_with_the_full_check(item: dict[str, Any]) -> None:
+    fast = model._valid_reading(item)
+    problems = _Collector()
+    full = model._reading(item, "readings[0]", problems)
+    if fast is not None:
+        assert problems.total == 0
+        assert fast == full
+    elif full is not None:  # the full check accepts what the fast path leaves to it
+        assert problems.total == 0

@@ -5,10 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shared.errors import BadRequest, ValidationError
-from shared.telemetry.errors import MAX_PROBLEMS, InvalidReadings
+from shared.telemetry import reference
+from shared.telemetry.errors import MAX_PROBLEMS, InvalidReadings, _Collector
 from shared.telemetry.reference import RawReading, parse, parse_bytes
+from tests.support.strategies import json_values
 
 EXAMPLE = {"sensor_id": "4", "timestamp": 1526717967, "value": "91827364"}
 
@@ -112,3 +116,36 @@ def test_problem_list_is_bounded() -> None:
 def test_not_json() -> None:
     with pytest.raises(BadRequest, match="body is not valid JSON"):
         parse_bytes(b'{"sensor_id":')
+
+
+# The fast path (`_valid_reading`) must never accept what the full check refuses, nor read an
+# accepted reading differently.
+_items = st.dictionaries(
+    st.sampled_from(["sensor_id", "timestamp", "value", "unit", ""]), json_values, max_size=4
+) | st.fixed_dictionaries(
+    {"sensor_id": st.text(max_size=3), "timestamp": st.integers(-5, 2**64), "value": json_values}
+)
+
+
+@given(_items)
+def test_fast_path_agrees_with_the_full_check(item: dict[str, Any]) -> None:
+    fast = reference._valid_reading(item, 0)
+    problems = _Collector()
+    full = reference._reading(item, 0, problems)
+    if fast is not None:
+        assert problems.total == 0
+        assert fast == full
+
+
+def test_fast_path_leaves_unusual_readings_to_the_full_check() -> None:
+    for item in (
+        {"sensor_id": "a", "timestamp": 1.5, "value": 1},  # float time: exact decimal rules
+        {"sensor_id": "a", "timestamp": "1", "value": 1},
+        {"sensor_id": "a", "timestamp": -1, "value": 1},
+        {"sensor_id": "a", "timestamp": True, "value": 1},
+        {"sensor_id": "a", "timestamp": 2**64, "value": 1},
+        {"sensor_id": "a", "timestamp": 1, "value": None},
+        {"sensor_id": "", "timestamp": 1, "value": 1},
+        {"sensor_id": "a", "timestamp": 1, "unit": "x"},
+    ):
+        assert reference._valid_reading(item, 0) is None
