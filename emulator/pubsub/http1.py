@@ -29,7 +29,8 @@ class Http1Pool:
         lines = [f"POST {target} HTTP/1.1", f"host: {parts.netloc}", f"content-length: {len(body)}"]
         lines += [f"{name}: {value}" for name, value in headers.items()]
         request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
-        return await asyncio.wait_for(self._post((host, port), request), timeout)
+        async with asyncio.timeout(timeout):  # no extra task per request, unlike wait_for
+            return await self._post((host, port), request)
 
     async def _post(self, key: tuple[str, int], request: bytes) -> int:
         pool = self.idle.setdefault(key, [])

@@ -78,7 +78,9 @@ class Pusher:
         self.in_flight = in_flight
         self.loops: dict[str, asyncio.Task[None]] = {}
         self.client: httpx.AsyncClient | None = None  # https endpoints
-        self.plain = Http1Pool(max_idle=in_flight)  # http endpoints (the emulator's host)
+        # http endpoints (the emulator's host): every subscription's pushes may be in flight at
+        # once to the same host, so keep enough idle connections for several subscriptions
+        self.plain = Http1Pool(max_idle=in_flight * 4)
 
     def start(self) -> None:
         self.client = httpx.AsyncClient(

@@ -20,4 +20,5 @@ class Signal:
         """Return on the next notify() or after `timeout` seconds, whichever comes first."""
         event = self._event
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), max(timeout, 0.0))
+            async with asyncio.timeout(max(timeout, 0.0)):
+                await event.wait()
