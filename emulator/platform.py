@@ -57,6 +57,9 @@ def _tcp_answers(host: str, port: int) -> bool:
         return False
 
 
+INDEX_CONFIG = "infra/firestore.indexes.json"  # relative to the manifest's folder
+
+
 def _write_json(path: Path, data: dict[str, object]) -> None:
     temp = path.with_suffix(".tmp")
     temp.write_text(json.dumps(data, indent=2) + "\n")
@@ -109,19 +112,25 @@ class Platform:
             self.broker_problem = str(exc)
         self.ws_port = check_port("websocket", host, config.ws_port)
 
-    def _grpc_service(self, name: str, address: str) -> Component:
+    def _grpc_service(
+        self, name: str, address: str, env: dict[str, str] | None = None
+    ) -> Component:
         port_file = self.run_dir / f"{name}.port"
         host, port = address.rsplit(":", 1)
         return Component(
             name,
             [sys.executable, "-m", f"emulator.{name}", "--host", host, "--port", port,
              "--data-dir", str(self.config.data_dir), "--port-file", str(port_file)],
+            env=env or {},
             before_start=lambda: port_file.unlink(missing_ok=True),
             ready=port_file.exists,
         )  # fmt: skip
 
     def components(self) -> list[Component]:
-        parts = [self._grpc_service("firestore", self.firestore)]
+        # the store indexes what production indexes: the project's single-field exemptions
+        indexes = self.manifest.root / INDEX_CONFIG
+        env = {"FIRESTORE_INDEXES": str(indexes)} if indexes.is_file() else {}
+        parts = [self._grpc_service("firestore", self.firestore, env)]
         parts.append(self._grpc_service("pubsub", self.pubsub))
         if self.broker is not None:
             parts.append(

@@ -1,26 +1,31 @@
 """`python -m emulator.firestore --host H --port P --data-dir DIR --port-file F`: serve Firestore.
 
-Point any official Firestore client at it with FIRESTORE_EMULATOR_HOST=H:P.
+Point any official Firestore client at it with FIRESTORE_EMULATOR_HOST=H:P. FIRESTORE_INDEXES names
+a `firestore.indexes.json` whose single-field exemptions the numeric index honours.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+from pathlib import Path
 
 from emulator.grpc_service import Options, listen, parse_options, stop_requested, write_port_file
 from emulator.process import server_collector
 
 from .server import handlers
 from .service import Firestore
-from .storage import Database
+from .storage import Database, load_exemptions
 
 _log = logging.getLogger("stratus.firestore")
 
 
 async def serve(options: Options) -> None:
     options.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(options.data_dir / "firestore.sqlite3")
+    indexes = os.environ.get("FIRESTORE_INDEXES", "")
+    exempt = load_exemptions(Path(indexes)) if indexes else frozenset()
+    db = Database(options.data_dir / "firestore.sqlite3", exempt=exempt)
     server, port = listen("firestore", handlers(Firestore(db)), options)
     await server.start()
     write_port_file(options, port)

@@ -16,7 +16,7 @@ from typing import Any
 
 from .errors import invalid, unimplemented
 from .paths import parse_field_path, parse_parent
-from .storage import Database, Stored
+from .storage import Database, Range, Stored
 from .values import (
     NULL,
     Document,
@@ -171,6 +171,70 @@ class Plan:
     offset: int
     limit: int | None
     projection: list[tuple[str, ...]] | None
+    # numeric bounds the filters put on one top-level field: only documents in that range can
+    # match, so candidates come from the numeric index; `ordered` when they come in final order
+    bounds: Range | None = None
+    ordered: bool = False
+
+
+def _numeric_filters(f: Any) -> Iterable[Any]:
+    """The field filters that every match must pass: `f` itself or its AND-ed parts."""
+    kind = f.WhichOneof("filter_type")
+    if kind == "field_filter":
+        yield f.field_filter
+    elif kind == "composite_filter" and f.composite_filter.op == _AND:
+        for sub in f.composite_filter.filters:
+            yield from _numeric_filters(sub)
+
+
+def _tighter(bound: float | int | None, inclusive: bool, value: float | int, strict: bool,
+             *, low: bool) -> tuple[float | int, bool]:  # fmt: skip
+    """The tighter of two lower (or upper) bounds."""
+    if bound is None:
+        return value, not strict
+    if value == bound:
+        return bound, inclusive and not strict
+    beyond = value > bound if low else value < bound
+    return (value, not strict) if beyond else (bound, inclusive)
+
+
+def _bounds(where: Any) -> dict[str, Range]:
+    """Per top-level field, the numeric range its `<`, `<=`, `>`, `>=` and `==` filters allow."""
+    ranges: dict[str, Range] = {}
+    for f in _numeric_filters(where):
+        path = parse_field_path(f.field.field_path)
+        kind = f.value.WhichOneof("value_type")
+        if len(path) != 1 or path == NAME or f.op not in (_LT, _LE, _GT, _GE, _EQ):
+            continue
+        if kind == "integer_value":
+            value: float | int = f.value.integer_value
+        elif kind == "double_value" and not is_nan(f.value):
+            value = f.value.double_value
+        else:
+            continue
+        r = ranges.get(path[0], Range(path[0]))
+        low, low_inclusive, high, high_inclusive = r.low, r.low_inclusive, r.high, r.high_inclusive
+        if f.op in (_GT, _GE, _EQ):
+            low, low_inclusive = _tighter(low, low_inclusive, value, f.op == _GT, low=True)
+        if f.op in (_LT, _LE, _EQ):
+            high, high_inclusive = _tighter(high, high_inclusive, value, f.op == _LT, low=False)
+        ranges[path[0]] = Range(path[0], low, low_inclusive, high, high_inclusive)
+    return ranges
+
+
+def _index_plan(
+    where: Any | None, orders: list[tuple[tuple[str, ...], bool]]
+) -> tuple[Range | None, bool]:
+    """The bounds to read candidates by (those of the first ordering's field if it has any),
+    and whether the index yields them in the query's final order."""
+    ranges = _bounds(where) if where is not None else {}
+    if not ranges:
+        return None, False
+    first, descending = orders[0]
+    if len(first) == 1 and first[0] in ranges:
+        same_way = [desc for _, desc in orders] == [descending, descending]
+        return ranges[first[0]], len(orders) == 2 and orders[1][0] == NAME and same_way
+    return next(iter(ranges.values())), False
 
 
 def plan(parent: str, query: Any) -> Plan:
@@ -218,6 +282,7 @@ def plan(parent: str, query: Any) -> Plan:
             for path in (parse_field_path(f.field_path) for f in query.select.fields)
             if path != NAME
         ]
+    bounds, ordered = _index_plan(query.where if query.HasField("where") else None, orders)
     return Plan(
         parent=parent,
         collection=selector.collection_id,
@@ -229,6 +294,8 @@ def plan(parent: str, query: Any) -> Plan:
         offset=offset,
         limit=limit,
         projection=projection,
+        bounds=None if selector.all_descendants else bounds,
+        ordered=ordered and not selector.all_descendants,
     )
 
 
@@ -254,17 +321,25 @@ def _order_key(doc: Stored, orders: list[tuple[tuple[str, ...], bool]]) -> list[
     return keys
 
 
-def candidates(db: Database, p: Plan) -> Iterable[Stored]:
+def candidates(db: Database, p: Plan) -> tuple[Iterable[Stored], bool]:
+    """The documents that may match, and whether they come in the query's final order."""
     if p.all_descendants:
-        return db.descendants(p.parent, p.collection or None)
-    return db.collection(p.parent, p.collection)
+        return db.descendants(p.parent, p.collection or None), False
+    if p.bounds is not None and db.indexed(p.collection, p.bounds.field):
+        descending = p.orders[0][1] if p.ordered else False
+        return db.in_range(p.parent, p.collection, p.bounds, descending=descending), p.ordered
+    return db.collection(p.parent, p.collection), False
 
 
 def run(db: Database, p: Plan) -> list[Stored]:
     """The documents the plan selects, in order, after cursors, offset and limit."""
     descending = [desc for _, desc in p.orders]
     keyed: list[tuple[list[Any], Stored]] = []
-    for doc in candidates(db, p):
+    docs, ordered = candidates(db, p)
+    enough = p.offset + p.limit if ordered and p.limit is not None else None
+    for doc in docs:
+        if enough is not None and len(keyed) >= enough:
+            break  # candidates come in final order: the rest would be cut off
         if p.predicate is not None and not p.predicate(doc):
             continue
         key = _order_key(doc, p.orders)
