@@ -134,8 +134,8 @@ class Database:
         db.execute("BEGIN IMMEDIATE")
         try:
             db.execute("DELETE FROM numbers")
-            rows = db.execute("SELECT name, parent, collection, fields FROM docs").fetchall()
-            for name, parent, collection, blob in rows:
+            rows = db.execute("SELECT name, parent, collection, fields FROM docs")
+            for name, parent, collection, blob in rows:  # streamed: any size of database
                 self._insert_numbers(name, parent, collection, MapValue.FromString(blob))
             db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('numbers', ?)", (digest,))
             db.execute("COMMIT")
