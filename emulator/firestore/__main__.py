@@ -24,7 +24,10 @@ _log = logging.getLogger("stratus.firestore")
 async def serve(options: Options) -> None:
     options.data_dir.mkdir(parents=True, exist_ok=True)
     indexes = os.environ.get("FIRESTORE_INDEXES", "")
-    exempt = load_exemptions(Path(indexes)) if indexes else frozenset()
+    try:
+        exempt = load_exemptions(Path(indexes)) if indexes else frozenset()
+    except ValueError as exc:
+        raise SystemExit(f"firestore: FIRESTORE_INDEXES: {exc}") from None
     db = Database(options.data_dir / "firestore.sqlite3", exempt=exempt)
     server, port = listen("firestore", handlers(Firestore(db)), options)
     await server.start()

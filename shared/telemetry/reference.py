@@ -83,8 +83,6 @@ def _valid_reading(item: Any, index: int) -> RawReading | None:
     sensor_id, ts, value = item.get("sensor_id"), item.get("timestamp"), item.get("value")
     if type(sensor_id) is not str or not sensor_id or type(ts) is not int or value is None:
         return None  # a missing field is None here too: three fields, all of them present
-    if ts < 0:
-        return None
     try:
         ns = timestamp_to_ns(ts)
     except ValueError:

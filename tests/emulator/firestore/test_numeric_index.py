@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -168,3 +171,18 @@ def test_a_broken_index_configuration_is_named(tmp_path: Path) -> None:
     config.write_text("{not json")
     with pytest.raises(ValueError, match=r"firestore\.indexes\.json: not a Firestore index"):
         load_exemptions(config)
+
+
+def test_the_emulator_refuses_a_broken_index_configuration_in_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "firestore.indexes.json"
+    config.write_text("{not json")
+    done = subprocess.run(
+        [sys.executable, "-m", "emulator.firestore", "--port", "0", "--data-dir", str(tmp_path)],
+        env={**os.environ, "FIRESTORE_INDEXES": str(config)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert "FIRESTORE_INDEXES" in done.stderr and "not a Firestore index" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,22 @@
+"""The platform's wiring of its components (without starting them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from emulator.platform import INDEX_CONFIG, Platform, PlatformConfig
+from tests.support.emulator import ROOT
+
+
+def _config(tmp_path: Path) -> PlatformConfig:
+    return PlatformConfig(
+        host="127.0.0.1", port=0, firestore_port=0, pubsub_port=0, mqtt_port=0, mqtt_ws_port=0,
+        data_dir=tmp_path, manifest=ROOT / "serverless.yml", project="p", workers=1, ws_port=0,
+    )  # fmt: skip
+
+
+def test_the_store_indexes_what_production_indexes(tmp_path: Path) -> None:
+    firestore = Platform(_config(tmp_path)).components()[0]
+    assert firestore.name == "firestore"
+    assert firestore.env == {"FIRESTORE_INDEXES": str(ROOT.resolve() / INDEX_CONFIG)}
+    assert (ROOT / INDEX_CONFIG).is_file()
