@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from functions.status.service import report
-from shared import clients
+from collections.abc import Callable
+
+from functions.status.service import Status
 from shared.http import Request, Response, json_response
 from shared.router import Router
-from shared.settings import settings
 
-__all__ = ["router"]
-
-router = Router()
+__all__ = ["build_router"]
 
 
-def _store_check() -> None:
-    clients.store().get("_stratus/health")
+def build_router(status: Callable[[], Status]) -> Router:
+    """The routes over a core built on first use (`status()` is called per request and caches)."""
+    router = Router()
 
+    @router.route("GET", "/api/status")
+    def get_status(request: Request) -> Response:
+        """Platform status: version, project, and whether the document store answers."""
+        result = status().report()
+        return json_response(result.body, 200 if result.healthy else 503)
 
-@router.route("GET", "/api/status")
-def get_status(request: Request) -> Response:
-    """Platform status: version, project, and whether the document store answers."""
-    result = report("stratus", settings().project, {"store": _store_check})
-    return json_response(result.body, 200 if result.healthy else 503)
+    return router

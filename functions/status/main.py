@@ -1,9 +1,22 @@
-"""Entry points of the status function: Cloud Run (`http`), OpenWhisk (`main`), the emulator."""
+"""Wiring of the status function: its core on lazily built ports, its router, its entry points."""
 
-from functions.status.api import router
-from shared.function import HttpFunction
-from shared.platforms import functions_framework, openwhisk
+from __future__ import annotations
 
-app = HttpFunction("status", router)
-http = functions_framework.http_entry(app)
-main = openwhisk.web_action(app)
+from functools import cache
+
+from functions.status.api import build_router
+from functions.status.service import Status, store_check
+from shared import clients
+from shared.entry import http_function
+from shared.settings import settings
+
+__all__ = ["app", "http", "main"]
+
+
+@cache
+def _status() -> Status:
+    """Built on the first request; the store itself is built inside its check."""
+    return Status(settings().project, {"store": store_check(clients.store)})
+
+
+app, http, main = http_function("status", build_router(_status))
