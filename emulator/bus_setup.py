@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 
 from google.api_core import exceptions as gexc
-from google.cloud import pubsub_v1
+from google.cloud import pubsub_v1  # type: ignore[attr-defined]  # no py.typed
 from google.protobuf import duration_pb2, field_mask_pb2
 from google.pubsub_v1 import types
 

@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import signal
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,7 +50,7 @@ def parse_options(service: str, description: str | None, port: int, data_dir: st
 
 
 def listen(
-    service: str, handlers: list[grpc.GenericRpcHandler], options: Options
+    service: str, handlers: Sequence[grpc.GenericRpcHandler], options: Options
 ) -> tuple[grpc.aio.Server, int]:
     """A grpc.aio server with the handlers, bound to the options' address; exits with one line
     naming the address when it cannot listen."""

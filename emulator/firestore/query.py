@@ -102,12 +102,13 @@ def _field_filter(f: Any) -> tuple[Predicate, set[tuple[str, ...]]]:
     if op in (_LT, _LE, _GT, _GE):
         if is_nan(operand) or rank == NULL:
             return (lambda d: False), inequality
-        compare = {
+        comparisons: dict[int, Callable[[tuple[Any, ...]], bool]] = {
             _LT: lambda a: a < key,
             _LE: lambda a: a <= key,
             _GT: lambda a: a > key,
             _GE: lambda a: a >= key,
-        }[op]
+        }
+        compare = comparisons[op]
 
         def ranged(d: Stored) -> bool:
             v = _value_at(d, path)
@@ -248,7 +249,8 @@ def plan(parent: str, query: Any) -> Plan:
     if not selector.collection_id and not selector.all_descendants:
         raise invalid("a collection selector needs a collection_id")
 
-    predicate, inequalities = (None, set())
+    predicate: Predicate | None = None
+    inequalities: set[tuple[str, ...]] = set()
     if query.HasField("where"):
         predicate, inequalities = _filter(query.where)
 
@@ -356,9 +358,11 @@ def run(db: Database, p: Plan) -> list[Stored]:
             if c > 0 or (c == 0 and before):
                 continue
         keyed.append((key, doc))
-    keyed.sort(
-        key=functools.cmp_to_key(lambda a, b: _compare_keys(a[0], b[0], descending))  # type: ignore[arg-type]
-    )
+
+    def by_key(a: tuple[list[Any], Stored], b: tuple[list[Any], Stored]) -> int:
+        return _compare_keys(a[0], b[0], descending)
+
+    keyed.sort(key=functools.cmp_to_key(by_key))
     docs = [doc for _, doc in keyed][p.offset :]
     if p.limit is not None:
         docs = docs[: p.limit]

@@ -91,7 +91,7 @@ class Firestore:
     def _begin(self, database: str, options: Any | None) -> _Transaction:
         self._expire()
         read_only = options is not None and options.HasField("read_only")
-        if read_only and options.read_only.HasField("read_time"):
+        if options is not None and read_only and options.read_only.HasField("read_time"):
             self._check_read_time(options.read_only.read_time)
         line = time.time()
         if options is not None and options.HasField("read_write"):
@@ -400,7 +400,9 @@ def _numbers(docs: list[Stored], field_path: str) -> list[int | float]:
     out: list[int | float] = []
     for doc in docs:
         value = get_field(doc.data.fields, path)
-        kind = value.WhichOneof("value_type") if value is not None else None
+        if value is None:
+            continue
+        kind = value.WhichOneof("value_type")
         if kind == "integer_value":
             out.append(int(value.integer_value))
         elif kind == "double_value":

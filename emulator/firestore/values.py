@@ -100,7 +100,7 @@ def type_rank(value: Any) -> int:
 
 def is_nan(value: Any) -> bool:
     """Whether the value is a double NaN."""
-    return (
+    return bool(
         value.WhichOneof("value_type") == "double_value"
         and value.double_value != value.double_value
     )

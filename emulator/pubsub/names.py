@@ -57,7 +57,7 @@ def project_of(name: str) -> str:
 
 
 def duration_seconds(duration: duration_pb2.Duration) -> float:
-    return duration.seconds + duration.nanos / 1e9
+    return float(duration.seconds + duration.nanos / 1e9)
 
 
 def set_duration(target: duration_pb2.Duration, seconds: float) -> None:

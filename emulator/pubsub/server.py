@@ -41,7 +41,7 @@ def _unary(fn: Handler, request: type[Any], response: type[Any]) -> grpc.RpcMeth
             result = fn(req)
             if asyncio.iscoroutine(result):
                 result = await result
-            return result  # type: ignore[return-value]
+            return result
         except PubSubError as error:
             await context.abort(error.code, error.message)
         except Exception:
@@ -104,7 +104,7 @@ class _Publisher:
 
 class _Empty:
     @staticmethod
-    def pb() -> type[empty_pb2.Empty]:
+    def pb() -> Any:  # protobuf's generated empty_pb2 has no type information here
         return empty_pb2.Empty
 
 

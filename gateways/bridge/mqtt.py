@@ -47,7 +47,8 @@ class MqttBridge:
         self.client.username_pw_set(
             settings.broker.bridge_username, settings.broker.bridge_password
         )
-        self.client.reconnect_delay_set(0.1, 2)
+        # paho annotates the delays as int; it only compares and sleeps them, so 0.1 s works
+        self.client.reconnect_delay_set(0.1, 2)  # type: ignore[arg-type]
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
@@ -97,7 +98,8 @@ class MqttBridge:
     def _on_message(self, client: Any, userdata: Any, message: mqtt.MQTTMessage) -> None:
         token = (self._epoch << 16) | message.mid if message.qos else 0  # 0: nothing to ack
         content_type = getattr(message.properties, "ContentType", "") or ""
-        self.bridge.receive(message.topic, message.payload, token, content_type)
+        # paho types payload bytes | bytearray (for publishing); a received one is bytes
+        self.bridge.receive(message.topic, message.payload, token, content_type)  # type: ignore[arg-type]
 
     def start(self) -> None:
         """Connect (retrying in the background until the broker answers) and start flushing."""
