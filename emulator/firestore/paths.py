@@ -16,11 +16,9 @@ __all__ = [
     "parse_parent",
     "path_key",
     "prefix_upper_bound",
-    "quote_field_path",
 ]
 
 _NUMERIC_ID = re.compile(r"__id(-?\d+)__")
-_SIMPLE_SEGMENT = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
 
@@ -137,13 +135,3 @@ def parse_field_path(path: str) -> tuple[str, ...]:
             raise invalid(f"invalid field path {path!r}")
         i += 1
 
-
-def quote_field_path(segments: tuple[str, ...]) -> str:
-    """The canonical string of a field path (backquoting segments that are not identifiers)."""
-    out = []
-    for segment in segments:
-        if _SIMPLE_SEGMENT.fullmatch(segment):
-            out.append(segment)
-        else:
-            out.append("`" + segment.replace("\\", "\\\\").replace("`", "\\`") + "`")
-    return ".".join(out)

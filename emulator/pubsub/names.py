@@ -11,7 +11,6 @@ from emulator.pubsub.errors import invalid
 
 __all__ = [
     "duration_seconds",
-    "project_of",
     "require_project",
     "require_subscription",
     "require_topic",
@@ -49,11 +48,6 @@ def require_project(name: str) -> str:
     if not _PROJECT.match(name):
         raise invalid(f"invalid project {name!r}: expected projects/<project>")
     return name
-
-
-def project_of(name: str) -> str:
-    """`projects/P` of a topic or subscription name."""
-    return "/".join(name.split("/")[:2])
 
 
 def duration_seconds(duration: duration_pb2.Duration) -> float:
