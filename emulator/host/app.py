@@ -12,7 +12,7 @@ import importlib
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from shared.http import Request, Response, check_size, error_response, json_resp
 from shared.manifest import FunctionSpec, Manifest, load
 from shared.router import Router
 from shared.settings import settings
+from shared.streaming import StreamingResponse
 
 __all__ = ["EVENTS_PREFIX", "Host", "create_app"]
 
@@ -95,6 +96,23 @@ class _Loaded:
             )
 
 
+class _Chunks:
+    """A streaming body as a WSGI iterable whose `close()` reaches the producer."""
+
+    def __init__(self, response: StreamingResponse) -> None:
+        self._response = response
+        self._chunks = iter(response)
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        return next(self._chunks)
+
+    def close(self) -> None:
+        self._response.close()
+
+
 def _unreachable(request: Request) -> Response:
     raise AssertionError("the host only matches routes; functions route again themselves")
 
@@ -133,7 +151,10 @@ class Host:
         return self._respond(start_response, response)
 
     @staticmethod
-    def _respond(start_response: StartResponse, response: Response) -> list[bytes]:
+    def _respond(start_response: StartResponse, response: Response) -> Iterable[bytes]:
+        if isinstance(response, StreamingResponse):  # sent chunk by chunk; granian calls close()
+            start_response(_status_line(response.status), list(response.headers.items()))
+            return _Chunks(response)
         headers = list(response.headers.items())
         headers.append(("content-length", str(len(response.body))))
         start_response(_status_line(response.status), headers)
@@ -165,7 +186,11 @@ class Host:
             body=body,
             query_string=environ.get("QUERY_STRING", ""),
         )
-        return self._respond(start_response, loaded.http(request))
+        response = loaded.http(request)
+        if method == "HEAD" and isinstance(response, StreamingResponse):
+            response.close()  # headers only: the stream is never started
+            response = Response(response.status, b"", response.headers)
+        return self._respond(start_response, response)
 
     def _event(
         self, environ: dict[str, Any], start_response: StartResponse, name: str, method: str

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from shared.errors import PayloadTooLarge
 from shared.events import EventFunction, Message, topic_from_source
 from shared.function import HttpFunction
 from shared.http import Request, check_size
+from shared.streaming import StreamingResponse
 
 __all__ = ["cloud_event_entry", "http_entry"]
 
@@ -16,10 +18,11 @@ def http_entry(function: HttpFunction) -> Any:
     """A target for `functions-framework --target http` (signature type http).
 
     The returned plain function takes the flask.Request the framework passes and answers with a
-    (body, status, headers) tuple, so Flask is never imported here.
+    (body, status, headers) tuple, so Flask is never imported here; a `StreamingResponse` body is
+    an iterator, which Flask sends as it is produced.
     """
 
-    def http(request: Any) -> tuple[bytes, int, dict[str, str]]:
+    def http(request: Any) -> tuple[bytes | Iterator[bytes], int, dict[str, str]]:
         try:
             if request.content_length is not None:
                 check_size(request.content_length, function.max_body_bytes)
@@ -37,10 +40,20 @@ def http_entry(function: HttpFunction) -> Any:
                     query_string=request.query_string.decode("latin-1"),
                 )
             )
+        if isinstance(response, StreamingResponse):
+            # Flask streams an iterator body chunk by chunk and closes it when the client leaves
+            return _closing(response), response.status, response.headers
         return response.body, response.status, response.headers
 
     http.__stratus_function__ = function  # type: ignore[attr-defined]
     return http
+
+
+def _closing(response: StreamingResponse) -> Iterator[bytes]:
+    try:
+        yield from response
+    finally:
+        response.close()
 
 
 def cloud_event_entry(function: EventFunction) -> Any:

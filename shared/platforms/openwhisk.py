@@ -3,7 +3,8 @@
 Web actions are deployed raw (`web-export: true`, `raw-http: true`): OpenWhisk passes `__ow_method`,
 `__ow_headers` (lower-case names), `__ow_path`, `__ow_query` and `__ow_body` (base64 unless the
 content type is text). Non-raw web actions, whose JSON body and query are merged into `args`, are
-also accepted: the body is rebuilt from the non-`__ow_` parameters.
+also accepted: the body is rebuilt from the non-`__ow_` parameters. A web action's result is one
+JSON document, so a streaming answer (Server-Sent Events) becomes 501 `not_implemented`.
 """
 
 from __future__ import annotations
@@ -16,11 +17,18 @@ from urllib.parse import urlencode
 from shared.errors import PayloadTooLarge, StratusError
 from shared.events import EventFunction, Message
 from shared.function import HttpFunction
-from shared.http import Request, Response, check_size, dumps
+from shared.http import Request, Response, check_size, dumps, error_response
+from shared.streaming import StreamingResponse, StreamingUnsupported
 
 __all__ = ["trigger_action", "web_action"]
 
 _TEXTUAL = ("text/", "application/json", "application/senml+json", "application/problem+json")
+
+
+_NO_STREAMING = StreamingUnsupported(
+    "this endpoint streams Server-Sent Events, which OpenWhisk web actions cannot send; read the "
+    "same data by polling its JSON endpoint, or deploy this function to Cloud Run or the emulator"
+)
 
 
 def _body(args: dict[str, Any], headers: dict[str, str], method: str) -> tuple[bytes, str]:
@@ -73,7 +81,13 @@ def web_action(function: HttpFunction) -> Any:
             body=body,
             query_string=query,
         )
-        return _web_response(function(request))
+        response = function(request)
+        if isinstance(response, StreamingResponse):
+            response.close()  # never started: a web action's result is one JSON document
+            refusal = error_response(_NO_STREAMING, request.context.get("request_id"))
+            refusal.headers.update({k: v for k, v in response.headers.items() if k == "x-request-id"})
+            return _web_response(refusal)
+        return _web_response(response)
 
     main.__stratus_function__ = function  # type: ignore[attr-defined]
     return main
