@@ -1,16 +1,14 @@
-# Developer entry points. `make run` starts the platform, `make test` runs the whole suite; both
-# install what they need first (a virtualenv in .venv, and Mosquitto from Debian when missing).
+# Developer entry points. `make run` starts the platform; `make lint typecheck test` is what CI
+# runs. Every target installs what it needs first: `make deps` runs scripts/bootstrap.sh (Debian
+# packages when missing, one virtualenv per requirements file, reinstalled only when it changed).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
 .PHONY: run test test-fast lint typecheck deps clean
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt scripts/bootstrap.sh
-	PYTHON=$(PYTHON) bash scripts/bootstrap.sh
-	touch $@
-
-deps: $(BIN)/.installed
+deps:
+	@PYTHON=$(PYTHON) bash scripts/bootstrap.sh
 
 run: deps
 	$(BIN)/python -m emulator

@@ -1,32 +1,72 @@
 #!/usr/bin/env bash
-# Install everything Stratus needs, idempotently: Debian packages (when missing) and a virtualenv
-# with the pinned Python packages. Safe to run on a fresh machine and on one already set up.
+# Install everything Stratus needs, idempotently: the Debian packages (when missing) and one
+# virtualenv per requirements file. Safe on a fresh machine and on one already set up: a
+# virtualenv is (re)installed only when its requirements (or a file they `-r` include) changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
+
+# Debian packages: the MQTT broker the emulator runs, and its command-line clients.
 DEBIAN_PACKAGES=(mosquitto mosquitto-clients)
 
-missing=()
-for pkg in "${DEBIAN_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  if command -v apt-get >/dev/null 2>&1; then
-    sudo_cmd=()
-    [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-    echo "installing Debian packages: ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}" \
-      || { "${sudo_cmd[@]}" apt-get update && "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}"; }
-  else
+install_debian_packages() {
+  local missing=() pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" \
+      || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  if ! command -v apt-get >/dev/null 2>&1; then
     echo "warning: cannot install ${missing[*]} (no apt-get); install them with your package manager" >&2
+    return 0
   fi
-fi
+  local sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  echo "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}" \
+    || { "${sudo_cmd[@]}" apt-get update && "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}"; }
+}
 
-if [ ! -x .venv/bin/python ]; then
-  "$PYTHON" -m venv .venv
-fi
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -r requirements-dev.txt
-echo "bootstrap complete: .venv ready"
+# The requirements file and every file it includes with -r/-c, recursively (one per line).
+requirement_files() {
+  local file=$1 dir included
+  echo "$file"
+  dir=$(dirname "$file")
+  sed -nE 's/^[[:space:]]*-(r|c|-requirement|-constraint)[[:space:]=]+([^[:space:]#]+).*/\2/p' "$file" \
+    | while read -r included; do requirement_files "$dir/$included"; done
+}
+
+# ensure_venv DIR REQUIREMENTS: DIR is a virtualenv with REQUIREMENTS installed. The digest of
+# the requirements (with their includes) is kept in DIR/.requirements.sha256; while it matches,
+# nothing runs. pip keeps its usual cache (PIP_CACHE_DIR to move it), so a fresh clone installs
+# from cached wheels. A lock makes concurrent runs (several `make` at once) wait for each other.
+ensure_venv() {
+  local dir=$1 requirements=$2 digest
+  digest=$(requirement_files "$requirements" | sort -u | xargs cat | sha256sum | cut -d' ' -f1)
+  mkdir -p "$dir"
+  (
+    flock 9
+    if [ -x "$dir/bin/python" ] && [ "$(cat "$dir/.requirements.sha256" 2>/dev/null)" = "$digest" ]; then
+      exit 0
+    fi
+    if [ ! -x "$dir/bin/python" ]; then
+      echo "creating $dir ($("$PYTHON" --version))"
+      "$PYTHON" -m venv "$dir"
+      "$dir/bin/python" -m pip install --quiet --upgrade pip
+    fi
+    echo "installing $requirements into $dir"
+    "$dir/bin/python" -m pip install --quiet -r "$requirements"
+    echo "$digest" >"$dir/.requirements.sha256"
+  ) 9>"$dir/.bootstrap.lock"
+}
+
+install_debian_packages "${DEBIAN_PACKAGES[@]}"
+
+# One virtualenv per distinct requirements file. To add one (say for MLServer), add a line
+# `ensure_venv .venv-mlserver requirements-mlserver.txt` (then any post-install step for it) and
+# call its tools as .venv-mlserver/bin/... from the Makefile; `.venv*` is git-ignored.
+ensure_venv .venv requirements-dev.txt
+
+echo "bootstrap complete"
