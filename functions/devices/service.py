@@ -23,11 +23,11 @@ from shared.directory import (
     rfc3339,
 )
 from shared.errors import NotFound, Unavailable
+from shared.provisioning import IssueToken, device_token, new_device, reason, sync_login
 from shared.store import Document, Query, Store
 
 __all__ = ["Devices", "IssueToken", "device_view"]
 
-IssueToken = Callable[[str, str, int, int], str]  # (device, org, key_version, issued_at)
 
 _log = logging.getLogger("stratus.devices")
 
@@ -78,19 +78,12 @@ class Devices:
         return document
 
     def _token(self, org: str, document: Document) -> str:
-        data = document.data
-        return self.issue(document.id, org, data["key_version"], data["key_issued_at"])
+        return device_token(self.issue, org, document)
 
     def create(self, org: str, body: Mapping[str, Any]) -> dict[str, Any]:
         fields = named_fields(body, partial=False)
         device, now = new_id(), self._now()
-        data = {
-            **fields,
-            "key_version": 1,
-            "key_issued_at": int(now.timestamp()),
-            "created_at": now,
-            "updated_at": now,
-        }
+        data = new_device(fields, now)
         token = self.issue(device, org, 1, data["key_issued_at"])  # fails before any write
         batch = self.store.batch()
         batch.create(device_path(org, device), data)
@@ -102,7 +95,7 @@ class Devices:
             except Exception as exc:
                 self._undo_create(org, device)
                 raise Unavailable(
-                    f"MQTT broker did not take the device's login ({_reason(exc)}); the device "
+                    f"MQTT broker did not take the device's login ({reason(exc)}); the device "
                     "was not created: try again"
                 ) from None
         return device_view(self._load(org, device))
@@ -146,7 +139,7 @@ class Devices:
                 self.broker.remove_device(device)
             except Exception as exc:
                 raise Unavailable(
-                    f"MQTT broker did not remove the device's login ({_reason(exc)}); nothing "
+                    f"MQTT broker did not remove the device's login ({reason(exc)}); nothing "
                     "was deleted: try again"
                 ) from None
         base = device_path(org, device)
@@ -175,26 +168,9 @@ class Devices:
         document = self._load(org, device)
         token = self._token(org, document)
         if self.broker is not None:
-            self._sync_broker(org, document, token)
+            sync_login(
+                self.store, self.broker, org, document, self.issue,
+                failed="the key was rotated but the MQTT broker still has the previous one",
+                then="rotate again",
+            )  # fmt: skip
         return {"token": token, "key_version": document.data["key_version"]}
-
-    def _sync_broker(self, org: str, document: Document, token: str) -> None:
-        """Register `token`; if a concurrent rotation stored a newer version meanwhile, register
-        that one, so the broker never ends up behind the store."""
-        assert self.broker is not None
-        for _ in range(5):
-            try:
-                self.broker.register_device(document.id, token)
-            except Exception as exc:
-                raise Unavailable(
-                    f"the key was rotated but the MQTT broker still has the previous one "
-                    f"({_reason(exc)}): rotate again"
-                ) from None
-            latest = self.store.get(document.path)
-            if latest is None or latest.data["key_version"] == document.data["key_version"]:
-                return
-            document, token = latest, self._token(org, latest)
-
-
-def _reason(exc: Exception) -> str:
-    return getattr(exc, "message", None) or str(exc) or type(exc).__name__
