@@ -15,7 +15,7 @@ from pathlib import Path
 import orjson
 from google.protobuf.message import Message
 
-from emulator.pubsub.errors import already_exists, invalid, not_found
+from emulator.pubsub.errors import already_exists, failed_precondition, invalid, not_found
 from emulator.pubsub.names import (
     duration_seconds,
     require_project,
@@ -31,6 +31,7 @@ from emulator.pubsub.resources import (
     normalize_subscription,
     normalize_topic,
 )
+from emulator.pubsub.schemas import DELETED_SCHEMA, Schemas
 from emulator.pubsub.signal import Signal
 from emulator.pubsub.store import Row, Store
 
@@ -77,6 +78,7 @@ class Lease:
 class Broker:
     def __init__(self, data_dir: Path) -> None:
         self.store = Store(data_dir / "pubsub.sqlite3")
+        self.schemas = Schemas(self.store)
         self.topics: dict[str, Message] = {}
         for name, body in self.store.topics():
             self.topics[name] = TopicPb.FromString(body)
@@ -108,6 +110,8 @@ class Broker:
         if topic.name in self.topics:
             raise already_exists(f"Topic already exists (resource={topic.name}).")
         normalize_topic(topic)
+        if topic.HasField("schema_settings"):
+            self.schemas.check_settings(topic.schema_settings)
         with self.store.tx():
             self.store.put_topic(topic.name, topic.SerializeToString())
         self.topics[topic.name] = topic
@@ -116,6 +120,8 @@ class Broker:
     def update_topic(self, update: Message, mask: Message) -> Message:
         topic = apply_mask(self.topic(update.name), update, mask)
         normalize_topic(topic)
+        if topic.HasField("schema_settings"):
+            self.schemas.check_settings(topic.schema_settings)
         with self.store.tx():
             self.store.put_topic(topic.name, topic.SerializeToString())
         self.topics[topic.name] = topic
@@ -137,20 +143,33 @@ class Broker:
 
     def topic_subscriptions(self, name: str) -> list[str]:
         self.topic(name)
-        return sorted(s.name for s in self.subs.values() if s.pb.topic == name)
+        return sorted(
+            s.name for s in self.subs.values() if s.pb.topic == name and not s.pb.detached
+        )
+
+    def delete_schema(self, name: str) -> None:
+        """Delete a schema; the topics bound to it name `_deleted-schema_` (publishing fails)."""
+        self.schemas.delete(name)
+        for topic in self.topics.values():
+            if topic.schema_settings.schema == name:
+                topic.schema_settings.schema = DELETED_SCHEMA
+                with self.store.tx():
+                    self.store.put_topic(topic.name, topic.SerializeToString())
 
     def publish(self, name: str, messages: Sequence[Message]) -> list[str]:
         """Store the messages for every current subscription of the topic; their ids."""
-        self.topic(name)
+        topic = self.topic(name)
         if not messages:
             raise invalid("publish needs at least one message")
+        settings = topic.schema_settings if topic.HasField("schema_settings") else None
         rows = []
         for message in messages:
             if not message.data and not message.attributes:
                 raise invalid("a message needs data or at least one attribute")
-            rows.append(
-                (message.data, orjson.dumps(dict(message.attributes)), message.ordering_key)
-            )
+            attributes = dict(message.attributes)
+            if settings is not None:  # validated against the schema, named in the attributes
+                attributes.update(self.schemas.attributes(settings, message.data))
+            rows.append((message.data, orjson.dumps(attributes), message.ordering_key))
         with self.store.tx():
             ids, subs = self._publish(name, rows)
         for sub in subs:
@@ -160,7 +179,7 @@ class Broker:
     def _publish(
         self, topic: str, rows: Sequence[tuple[bytes, bytes, str]]
     ) -> tuple[list[int], list[Subscription]]:
-        subs = [s for s in self.subs.values() if s.pb.topic == topic]
+        subs = [s for s in self.subs.values() if s.pb.topic == topic and not s.pb.detached]
         ids = self.store.publish(rows, [s.id for s in subs], time.time_ns())
         return ids, subs
 
@@ -214,6 +233,23 @@ class Broker:
         sub.signal.notify()
         self.on_change(sub, False)
 
+    def detach_subscription(self, name: str) -> None:
+        """Drop what the subscription owes and take no more: pulls then fail, pushes stop."""
+        sub = self.subscription(name)
+        pb = SubscriptionPb()
+        pb.CopyFrom(sub.pb)
+        pb.detached = True
+        with self.store.tx():
+            self.store.drop_deliveries(sub.id)
+        self._save(sub, pb)
+
+    def puller(self, name: str) -> Subscription:
+        """The subscription a Pull or StreamingPull names: FAILED_PRECONDITION once detached."""
+        sub = self.subscription(name)
+        if sub.pb.detached:
+            raise failed_precondition(f"Subscription is detached (resource={name}).")
+        return sub
+
     def list_subscriptions(self, project: str) -> list[Message]:
         prefix = require_project(project) + "/subscriptions/"
         return [self.subs[n].pb for n in sorted(self.subs) if n.startswith(prefix)]
@@ -266,36 +302,64 @@ class Broker:
         _log.info("%s: %d message(s) dead-lettered to %s", sub.name, len(rows), topic)
         return woken
 
-    def _parse(self, sub: Subscription, ack_ids: Sequence[str]) -> list[tuple[int, int]]:
-        """(msg, attempt) of each ack id issued for this subscription; INVALID_ARGUMENT if bad."""
+    def _parse(self, sub: Subscription, ack_ids: Sequence[str]) -> list[tuple[str, int, int]]:
+        """(ack id, msg, attempt) of each ack id issued for this subscription; INVALID_ARGUMENT
+        for one that is not an ack id at all."""
         leases = []
         for ack_id in ack_ids:
             try:
                 sub_id, msg, attempt = (int(part) for part in ack_id.split("-"))
             except ValueError:
-                raise invalid(f"invalid ack id {ack_id!r}") from None
+                raise invalid(f"Invalid ack id (ack_id={ack_id})") from None
             if sub_id == sub.id:
-                leases.append((msg, attempt))
+                leases.append((ack_id, msg, attempt))
         return leases
 
-    def acknowledge(self, name: str, ack_ids: Sequence[str]) -> None:
+    def _current(
+        self, sub: Subscription, leases: list[tuple[str, int, int]]
+    ) -> tuple[list[tuple[str, int, int]], list[str]]:
+        """Exactly-once: split leases into those still current (the message's latest delivery,
+        its deadline not passed) and the ack ids that are not (acked, redelivered, nacked,
+        expired). Without exactly-once every lease passes (Pub/Sub's best effort)."""
+        if not sub.pb.enable_exactly_once_delivery:
+            return leases, []
+        state = self.store.leases(sub.id, [msg for _, msg, _ in leases])
+        now = time.time()
+        good, bad = [], []
+        for lease in leases:
+            attempts, due = state.get(lease[1], (0, 0.0))
+            if attempts == lease[2] and due > now:
+                good.append(lease)
+            else:
+                bad.append(lease[0])
+        return good, bad
+
+    def acknowledge(self, name: str, ack_ids: Sequence[str]) -> list[str]:
+        """Acknowledge; with exactly-once, the ack ids that were no longer valid (the others
+        are acknowledged all the same)."""
         sub = self.subscription(name)
         leases = self._parse(sub, ack_ids)
         with self.store.tx():
-            self.store.ack(sub.id, [msg for msg, _ in leases])
+            leases, failed = self._current(sub, leases)
+            self.store.ack(sub.id, [msg for _, msg, _ in leases])
         self._settled(sub, ack_ids)
+        return failed
 
-    def modify_ack_deadline(self, name: str, ack_ids: Sequence[str], seconds: int) -> None:
-        """Extend (or with 0, end at once: nack) the leases of still-current ack ids."""
+    def modify_ack_deadline(self, name: str, ack_ids: Sequence[str], seconds: int) -> list[str]:
+        """Extend (or with 0, end at once: nack) the leases of still-current ack ids; with
+        exactly-once, the ack ids that were no longer valid."""
         if not 0 <= seconds <= 600:
             raise invalid(f"ack_deadline_seconds must be 0..600, got {seconds}")
         sub = self.subscription(name)
         leases = self._parse(sub, ack_ids)
         with self.store.tx():
-            self.store.set_due(sub.id, leases, time.time() + seconds if seconds else 0.0)
+            leases, failed = self._current(sub, leases)
+            due = time.time() + seconds if seconds else 0.0
+            self.store.set_due(sub.id, [(msg, attempt) for _, msg, attempt in leases], due)
         if seconds == 0:
             self._settled(sub, ack_ids)
             sub.signal.notify()
+        return failed
 
     def retry_later(self, sub: Subscription, lease: Lease, delay: float) -> None:
         """A failed push: due again after `delay` seconds (if the lease is still current)."""

@@ -104,7 +104,7 @@ class Pusher:
 
     def _changed(self, sub: Subscription, alive: bool) -> None:
         task = self.loops.get(sub.name)
-        wanted = alive and bool(sub.pb.push_config.push_endpoint)
+        wanted = alive and bool(sub.pb.push_config.push_endpoint) and not sub.pb.detached
         if task is not None and (not wanted or task.done()):
             task.cancel()
             del self.loops[sub.name]

@@ -94,6 +94,4 @@ def normalize_subscription(sub: Message, topic: Message | None) -> None:
         high = duration_seconds(sub.retry_policy.maximum_backoff)
         if low < 0 or high < 0 or (sub.retry_policy.HasField("maximum_backoff") and high < low):
             raise invalid("retry_policy needs 0 <= minimum_backoff <= maximum_backoff")
-    if sub.enable_exactly_once_delivery:
-        raise invalid("exactly-once delivery is not supported by this emulator")
     sub.state = _ACTIVE

@@ -30,6 +30,9 @@ CREATE TABLE IF NOT EXISTS deliveries (
     PRIMARY KEY (sub, msg)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (sub, due);
 CREATE INDEX IF NOT EXISTS deliveries_msg ON deliveries (msg);
+CREATE TABLE IF NOT EXISTS schemas (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, revision TEXT NOT NULL,
+    body BLOB NOT NULL);
 """
 
 
@@ -88,10 +91,24 @@ class Store:
         self.db.execute("UPDATE subscriptions SET body = ? WHERE id = ?", (body, sub))
 
     def delete_subscription(self, sub: int) -> None:
-        msgs = [m for (m,) in self.db.execute("SELECT msg FROM deliveries WHERE sub = ?", (sub,))]
-        self.db.execute("DELETE FROM deliveries WHERE sub = ?", (sub,))
+        self.drop_deliveries(sub)
         self.db.execute("DELETE FROM subscriptions WHERE id = ?", (sub,))
-        self._collect(msgs)
+
+    def schema_revisions(self) -> list[tuple[str, bytes]]:
+        """(name, Schema protobuf) of every schema revision, oldest first."""
+        return self.db.execute("SELECT name, body FROM schemas ORDER BY seq").fetchall()
+
+    def put_schema(self, name: str, revision: str, body: bytes) -> None:
+        self.db.execute(
+            "INSERT INTO schemas (name, revision, body) VALUES (?, ?, ?)", (name, revision, body)
+        )
+
+    def delete_schema(self, name: str, revision: str | None) -> None:
+        """One revision, or with None all of them."""
+        if revision is None:
+            self.db.execute("DELETE FROM schemas WHERE name = ?", (name,))
+        else:
+            self.db.execute("DELETE FROM schemas WHERE name = ? AND revision = ?", (name, revision))
 
     # messages --------------------------------------------------------------------------------
 
@@ -143,6 +160,21 @@ class Store:
             "UPDATE deliveries SET due = ? WHERE sub = ? AND msg = ? AND attempts = ?",
             [(due, sub, msg, attempts) for msg, attempts in leases],
         )
+
+    def leases(self, sub: int, msgs: Sequence[int]) -> dict[int, tuple[int, float]]:
+        """msg -> (attempts, due) of the given messages `sub` still owes."""
+        marks = ",".join("?" * len(msgs))
+        rows = self.db.execute(
+            f"SELECT msg, attempts, due FROM deliveries WHERE sub = ? AND msg IN ({marks})",
+            (sub, *msgs),
+        )
+        return {msg: (attempts, due) for msg, attempts, due in rows}
+
+    def drop_deliveries(self, sub: int) -> None:
+        """Everything `sub` owes is gone (a detached subscription)."""
+        msgs = [m for (m,) in self.db.execute("SELECT msg FROM deliveries WHERE sub = ?", (sub,))]
+        self.db.execute("DELETE FROM deliveries WHERE sub = ?", (sub,))
+        self._collect(msgs)
 
     def ack(self, sub: int, msgs: Sequence[int]) -> None:
         self.db.executemany(

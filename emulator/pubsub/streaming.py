@@ -3,7 +3,11 @@
 The first request names the subscription, the stream's ack deadline and its flow control; later
 requests are heartbeats, deadline changes or (from some clients) acks. The official Python client
 acks and modacks with unary calls; either way the broker tells the stream which ack ids are
-settled so flow control (max_outstanding_messages, loosely) can hand out more.
+settled so flow control (max_outstanding_messages, loosely) can hand out more. Every response
+carries the subscription's properties (exactly-once, ordering); on an exactly-once subscription
+acks and deadline changes sent on the stream are confirmed in a response of their own
+(AcknowledgeConfirmation, ModifyAckDeadlineConfirmation). A malformed ack id ends the stream with
+INVALID_ARGUMENT, as Google's emulator does.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from google.protobuf.message import Message
 from google.pubsub_v1 import types
 
 from emulator.pubsub.broker import Broker, Lease, Subscription
-from emulator.pubsub.errors import PubSubError
+from emulator.pubsub.errors import PubSubError, failed_precondition
 from emulator.pubsub.messages import received
 
 __all__ = ["StreamingPull"]
@@ -37,6 +41,22 @@ class _Stream:
         self.deadline = first.stream_ack_deadline_seconds or sub.pb.ack_deadline_seconds
         self.max_outstanding = first.max_outstanding_messages or 1000
         self.outstanding: dict[str, float] = {}  # ack id -> when our lease ends
+        self.acked: list[str] = []  # exactly-once confirmations still to send
+        self.ack_failed: list[str] = []
+        self.modified: list[str] = []
+        self.modify_failed: list[str] = []
+        self.error: PubSubError | None = None  # a request that ends the stream
+
+    def confirmations(self, response: Any) -> bool:
+        """Move pending confirmations into `response`; whether there were any."""
+        if not (self.acked or self.ack_failed or self.modified or self.modify_failed):
+            return False
+        response.acknowledge_confirmation.ack_ids.extend(self.acked)
+        response.acknowledge_confirmation.invalid_ack_ids.extend(self.ack_failed)
+        response.modify_ack_deadline_confirmation.ack_ids.extend(self.modified)
+        response.modify_ack_deadline_confirmation.invalid_ack_ids.extend(self.modify_failed)
+        self.acked, self.ack_failed, self.modified, self.modify_failed = [], [], [], []
+        return True
 
     def settle(self, ack_ids: Sequence[str]) -> None:
         for ack_id in ack_ids:
@@ -67,7 +87,7 @@ class StreamingPull:
         except StopAsyncIteration:
             return
         try:
-            sub = self.broker.subscription(first.subscription)
+            sub = self.broker.puller(first.subscription)
             stream = _Stream(first, sub)
             self._apply(sub, stream, first)
         except PubSubError as error:
@@ -75,14 +95,27 @@ class StreamingPull:
         sub.listeners.add(stream.settle)
         reader = asyncio.create_task(self._read(requests, sub, stream))
         try:
-            while not reader.done():
+            while not reader.done() or stream.error is not None:
                 if self.broker.subs.get(sub.name) is not sub:
                     await context.abort(grpc.StatusCode.NOT_FOUND, f"{sub.name} was deleted")
+                if sub.pb.detached:
+                    stream.error = failed_precondition(f"{sub.name} was detached")
+                if stream.error is not None:
+                    await context.abort(stream.error.code, stream.error.message)
                 room = stream.room()
                 leases = self.broker.take(sub, min(room, BATCH), stream.deadline) if room else []
+                response = _Response()
+                response.subscription_properties.exactly_once_delivery_enabled = (
+                    sub.pb.enable_exactly_once_delivery
+                )
+                response.subscription_properties.message_ordering_enabled = (
+                    sub.pb.enable_message_ordering
+                )
                 if leases:
                     stream.add(leases)
-                    yield _Response(received_messages=received(sub, leases))
+                    response.received_messages.extend(received(sub, leases))
+                if stream.confirmations(response) or leases:
+                    yield response
                 else:
                     await sub.signal.wait(WAKE)
         finally:
@@ -96,17 +129,29 @@ class StreamingPull:
             try:
                 self._apply(sub, stream, request)
             except PubSubError as error:
-                _log.warning("%s: stream request refused: %s", sub.name, error.message)
+                _log.info("%s: stream request refused: %s", sub.name, error.message)
+                stream.error = error
+                sub.signal.notify()
+                return
 
     def _apply(self, sub: Subscription, stream: _Stream, request: Any) -> None:
         if request.stream_ack_deadline_seconds:
             stream.deadline = request.stream_ack_deadline_seconds
+        confirm = sub.pb.enable_exactly_once_delivery
         if request.ack_ids:
-            self.broker.acknowledge(sub.name, request.ack_ids)
+            failed = self.broker.acknowledge(sub.name, request.ack_ids)
+            if confirm:
+                stream.acked += [a for a in request.ack_ids if a not in failed]
+                stream.ack_failed += failed
         by_deadline: dict[int, list[str]] = {}
         for ack_id, seconds in zip(
             request.modify_deadline_ack_ids, request.modify_deadline_seconds, strict=False
         ):
             by_deadline.setdefault(seconds, []).append(ack_id)
         for seconds, ack_ids in by_deadline.items():
-            self.broker.modify_ack_deadline(sub.name, ack_ids, seconds)
+            failed = self.broker.modify_ack_deadline(sub.name, ack_ids, seconds)
+            if confirm:
+                stream.modified += [a for a in ack_ids if a not in failed]
+                stream.modify_failed += failed
+        if confirm and (request.ack_ids or by_deadline):
+            sub.signal.notify()
