@@ -15,7 +15,7 @@ import contextlib
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -24,9 +24,9 @@ import httpx
 from bench.http import LoadClient
 from bench.metrics import Outcome, Recorder
 from bench.profiles import Profile
-from bench.scenarios import Context, Scenario
+from bench.scenario import Context, Scenario
 
-__all__ = ["LoadConfig", "LoadResult", "context", "run", "run_load"]
+__all__ = ["LoadConfig", "LoadResult", "open_context", "run", "run_load"]
 
 
 @dataclass
@@ -236,8 +236,7 @@ async def run(
 ) -> LoadResult:
     """Set up (unless `state` is given by a parent process), run the load, tear down (likewise)."""
     stop = stop or asyncio.Event()
-    async with _client(config) as client, _load_client(config) as http:
-        ctx = context(client, http, config, state)
+    async with open_context(config, state) as ctx:
         load = _Run(scenario, ctx, config, stop)
         e2e = None
         try:
@@ -264,18 +263,19 @@ def _load_client(config: LoadConfig) -> LoadClient:
     return LoadClient(config.target, connections=config.max_vus, timeout=config.timeout)
 
 
-def context(
-    client: httpx.AsyncClient,
-    http: LoadClient,
-    config: LoadConfig,
-    state: dict[str, Any] | None = None,
-) -> Context:
-    """The scenario's context for `config` (state: a parent process' setup, else empty)."""
-    return Context(
-        client, http, config.target, config.username, config.password, dict(config.options),
-        config.max_vus, dict(state) if state is not None else {}, mqtt=config.mqtt,
-        timeout=config.timeout, worker=config.worker, workers=config.workers,
-    )  # fmt: skip
+@contextlib.asynccontextmanager
+async def open_context(
+    config: LoadConfig, state: dict[str, Any] | None = None
+) -> AsyncIterator[Context]:
+    """The scenario's context for `config`, its HTTP clients open (state: a parent process'
+    setup, else empty)."""
+    async with _client(config) as client, _load_client(config) as http:
+        yield Context(
+            client, http, config.target, config.username, config.password,
+            dict(config.options), config.max_vus, dict(state) if state is not None else {},
+            mqtt=config.mqtt, timeout=config.timeout, worker=config.worker,
+            workers=config.workers,
+        )  # fmt: skip
 
 
 def run_load(

@@ -1,8 +1,8 @@
 """MQTT benchmark: readings stored per second end to end at QoS 1, next to the raw ceiling of the
 same paho clients through a plain Mosquitto to a plain subscriber, measured in the same run.
 
-`python -m bench.mqtt --help`; the harness (`python -m bench`) calls `raw_ceiling` and
-`end_to_end` directly.
+`python -m bench.mqtt --help`. The MQTT baseline (`bench.mqtt_baseline`) reuses its plain broker
+and its connected paho client.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import orjson
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-__all__ = ["Login", "Result", "plain_mosquitto", "publish_all", "raw_ceiling"]
+__all__ = ["Login", "Result", "connected_client", "plain_mosquitto", "publish_all", "raw_ceiling"]
 
 INFLIGHT = 1000  # in-flight QoS 1 publishes across all publishers (paho stalls when unbounded)
 
@@ -55,7 +55,8 @@ class Result:
     extra: dict[str, Any]
 
 
-def _client(host: str, port: int, login: Login, client_id: str = "") -> mqtt.Client:
+def connected_client(host: str, port: int, login: Login, client_id: str = "") -> mqtt.Client:
+    """A paho MQTT 5 client connected to host:port (its network loop started in a thread)."""
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
     if login.username is not None:
         client.username_pw_set(login.username, login.password)
@@ -77,7 +78,7 @@ def publish_all(host: str, port: int, logins: Sequence[Login], per_client: int) 
     """Every login publishes `per_client` readings at QoS 1, in parallel, at most INFLIGHT
     unacknowledged in total; returns when the broker acknowledged them all (seconds taken)."""
     window = threading.Semaphore(INFLIGHT)
-    clients = [_client(host, port, login) for login in logins]
+    clients = [connected_client(host, port, login) for login in logins]
     done = threading.Event()
     remaining = [per_client * len(logins)]
     lock = threading.Lock()
@@ -135,7 +136,7 @@ def plain_mosquitto(port: int) -> Iterator[int]:
             deadline = time.monotonic() + 10
             while True:
                 try:
-                    _client("127.0.0.1", port, Login(None, None, "x")).disconnect()
+                    connected_client("127.0.0.1", port, Login(None, None, "x")).disconnect()
                     break
                 except (OSError, RuntimeError):
                     if time.monotonic() > deadline:
@@ -157,7 +158,7 @@ def _subscribe(port: int, total: int, ready: Any, result: Any) -> None:
         if received[0] == total:
             all_in.set()
 
-    subscriber = _client("127.0.0.1", port, Login(None, None, "x"), "bench-subscriber")
+    subscriber = connected_client("127.0.0.1", port, Login(None, None, "x"), "bench-subscriber")
     subscriber.on_message = on_message
     subscriber.subscribe("devices/#", qos=1)
     time.sleep(0.2)

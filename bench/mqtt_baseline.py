@@ -16,9 +16,10 @@ import paho.mqtt.client as mqtt
 
 from bench.load import LoadConfig, LoadResult
 from bench.metrics import Recorder
-from bench.mqtt import Login, _client, plain_mosquitto
-from bench.mqtt_scenarios import _Publishing, end_to_end, published_readings, wait_for_count
-from bench.scenarios import Context, Scenario
+from bench.mqtt import Login, connected_client, plain_mosquitto
+from bench.mqtt_scenarios import Publishing
+from bench.scenario import Context, Scenario
+from bench.stored import end_to_end, published_readings, wait_for_count
 
 __all__ = ["NAME", "PlainSubscriber", "run_plain"]
 
@@ -31,7 +32,9 @@ def _subscribe(port: int, received: Any, ready: Any, stop: Any) -> None:
     def on_message(client: Any, userdata: Any, message: mqtt.MQTTMessage) -> None:
         received.value += 1
 
-    subscriber = _client("127.0.0.1", port, Login(None, None, "x"), "bench-plain-subscriber")
+    subscriber = connected_client(
+        "127.0.0.1", port, Login(None, None, "x"), "bench-plain-subscriber"
+    )
     subscriber.on_message = on_message
     subscribed = threading.Event()
     subscriber.on_subscribe = lambda *args: subscribed.set()
@@ -72,7 +75,7 @@ class PlainSubscriber:
             self._process.join(5)
 
 
-class PlainPublish(_Publishing, Scenario):
+class PlainPublish(Publishing, Scenario):
     """The platform scenario's publishing load, anonymous, against the plain broker."""
 
     name = "mqtt-plain"

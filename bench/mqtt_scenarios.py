@@ -14,10 +14,7 @@ queryable, 60), `e2e_idle` (give up after this many seconds without a new readin
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import time
-from pathlib import Path
 from typing import Any, ClassVar
 
 import orjson
@@ -25,35 +22,14 @@ import orjson
 from bench import stratus_api as api
 from bench.metrics import Outcome
 from bench.mqtt_async import Publisher
-from bench.scenarios import Context, _Admin, register
-from bench.stored import StoredReadings, end_to_end, published_readings, wait_for_count
+from bench.registry import register
+from bench.scenario import AdminScenario, Context
+from bench.stored import StoredReadings
 
-__all__ = [
-    "MqttQos0", "MqttQos1", "broker_address", "end_to_end", "published_readings", "wait_for_count",
-]  # fmt: skip
-
-
-def broker_address(explicit: str | None, data_dir: str | os.PathLike[str], target: str) -> str:
-    """The broker to publish to: `explicit` (--mqtt / STRATUS_BENCH_MQTT), else the `mqtt` entry
-    of the emulator's `<data-dir>/endpoints.json` when that emulator is the target."""
-    if explicit:
-        return explicit
-    endpoints = Path(data_dir) / "endpoints.json"
-    try:
-        found = json.loads(endpoints.read_text())
-    except (OSError, ValueError):
-        found = None
-    if found and str(found.get("base_url", "")).rstrip("/") == target.rstrip("/"):
-        if found.get("mqtt"):
-            return str(found["mqtt"])
-        raise api.SetupError(f"{endpoints}: the emulator runs without MQTT (no mosquitto)")
-    where = f"{endpoints} does not describe {target}" if found else f"no {endpoints}"
-    raise api.SetupError(
-        f"MQTT scenarios need the broker: --mqtt HOST:PORT or STRATUS_BENCH_MQTT ({where})"
-    )
+__all__ = ["MqttQos0", "MqttQos1", "Publishing"]
 
 
-class _Publishing:
+class Publishing:
     """The publishing side shared by the platform scenarios and the plain-Mosquitto baseline."""
 
     qos: ClassVar[int] = 1
@@ -122,7 +98,7 @@ class _Publishing:
         return {"readings": batch, "bus_messages": 4, "store_reads": 0, "store_writes": batch}
 
 
-class _PlatformMqtt(StoredReadings, _Publishing, _Admin):
+class _PlatformMqtt(StoredReadings, Publishing, AdminScenario):
     devices = 10
 
 

@@ -12,9 +12,9 @@ import signal
 import time
 from typing import Any
 
-from bench.load import LoadConfig, LoadResult, run, run_load
+from bench.load import LoadConfig, LoadResult, open_context, run, run_load
 from bench.metrics import Recorder
-from bench.scenarios import Scenario
+from bench.scenario import Scenario
 
 __all__ = ["run_processes"]
 
@@ -48,10 +48,7 @@ def _worker(scenario: Scenario, config: LoadConfig, state: dict[str, Any], start
 
 
 async def _parent(scenario: Scenario, config: LoadConfig, processes: int) -> LoadResult:
-    from bench.load import _client, _load_client, context
-
-    async with _client(config) as client, _load_client(config) as http:
-        ctx = context(client, http, config)
+    async with open_context(config) as ctx:
         await scenario.setup(ctx)
         try:
             start = time.time() + 3.0  # the workers' imports and clients are ready by then

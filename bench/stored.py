@@ -7,13 +7,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bench import stratus_api as api
 from bench.metrics import Recorder, success_key
-
-if TYPE_CHECKING:
-    from bench.scenarios import Context
+from bench.scenario import Context
 
 __all__ = ["StoredReadings", "end_to_end", "published_readings", "wait_for_count"]
 

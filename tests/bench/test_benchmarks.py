@@ -9,10 +9,10 @@ import pytest
 
 from bench.benchmarks import render
 from bench.cli import main
+from bench.commands.suite import PLAN, plan_seconds
 from bench.load import LoadResult
 from bench.metrics import Recorder
 from bench.report import build, ratios
-from bench.suite import PLAN, plan_seconds
 
 
 def _result(scenario, profile="linear", ok="200", readings=1, e2e=None, baseline=True,

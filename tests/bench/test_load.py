@@ -7,7 +7,8 @@ import pytest
 
 from bench import profiles
 from bench.load import LoadConfig, run
-from bench.scenarios import Context, Scenario, get
+from bench.registry import get
+from bench.scenario import Context, Scenario
 
 pytestmark = pytest.mark.load
 

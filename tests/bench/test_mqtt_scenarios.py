@@ -14,19 +14,15 @@ import pytest
 
 from bench import profiles
 from bench.cli import main
+from bench.endpoints import broker_address
 from bench.load import LoadConfig
 from bench.metrics import Recorder, is_success
-from bench.mqtt import Login, _client
+from bench.mqtt import Login, connected_client
 from bench.mqtt_async import ConnectRefused, Publisher, split_address
-from bench.mqtt_scenarios import (
-    MqttQos0,
-    MqttQos1,
-    broker_address,
-    end_to_end,
-    published_readings,
-    wait_for_count,
-)
-from bench.scenarios import SCENARIOS, Context, get
+from bench.mqtt_scenarios import MqttQos0, MqttQos1
+from bench.registry import get, scenarios
+from bench.scenario import Context
+from bench.stored import end_to_end, published_readings, wait_for_count
 from bench.stratus_api import SetupError
 from emulator.process import free_port
 
@@ -79,7 +75,7 @@ def _publish(address, topic, qos, count=3, username=None):
 
 @pytest.mark.load
 def test_publisher_outcomes_on_a_real_broker(restricted):
-    listener = _client(*split_address(restricted), Login(None, None, "x"))
+    listener = connected_client(*split_address(restricted), Login(None, None, "x"))
     listener.subscribe("open/#", qos=1)
     time.sleep(0.3)
     try:
@@ -157,8 +153,9 @@ def test_run_without_a_broker_says_how_to_name_one(tmp_path):
 def test_registered_with_their_qos_and_transport():
     assert isinstance(get("mqtt-qos1"), MqttQos1) and isinstance(get("mqtt-qos0"), MqttQos0)
     assert (MqttQos1.qos, MqttQos0.qos) == (1, 0)
-    assert SCENARIOS["mqtt-qos1"].transport == SCENARIOS["mqtt-qos0"].transport == "mqtt"
-    assert SCENARIOS["ingest-single"].transport == "http"
+    known = scenarios()
+    assert known["mqtt-qos1"].transport == known["mqtt-qos0"].transport == "mqtt"
+    assert known["ingest-single"].transport == "http"
 
 
 def test_published_readings_count_only_successes():

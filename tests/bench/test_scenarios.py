@@ -10,7 +10,10 @@ import pytest
 
 from bench import scenarios
 from bench.http import Answer
-from bench.scenarios import SCENARIOS, Context, Scenario, get
+from bench.registry import UnknownScenario, get
+from bench.registry import scenarios as registered
+from bench.scenario import Context, Scenario
+from bench.stratus_api import SetupError
 
 
 class HttpxLoad:
@@ -110,7 +113,7 @@ def _drive(scenario: Scenario, api: FakeApi, requests: int = 5, **options) -> li
     return asyncio.run(main())
 
 
-HTTP_SCENARIOS = sorted(n for n, c in SCENARIOS.items() if c.transport == "http")
+HTTP_SCENARIOS = sorted(n for n, c in registered().items() if c.transport == "http")
 
 
 @pytest.mark.parametrize("name", [n for n in HTTP_SCENARIOS if n != "trivial"])
@@ -152,13 +155,13 @@ def test_setup_error_names_the_call():
         async with httpx.AsyncClient(transport=transport, base_url="http://s") as client:
             await scenario.setup(_context(client, "http://s", "admin", "wrong"))
 
-    with pytest.raises(scenarios.api.SetupError, match="sign-in as admin: 401"):
+    with pytest.raises(SetupError, match="sign-in as admin: 401"):
         asyncio.run(main())
 
 
 def test_plugin_scenario_by_import_path():
     assert isinstance(get("bench.scenarios:Trivial"), scenarios.Trivial)
-    with pytest.raises(ValueError, match="not a Scenario"):
-        get("bench.scenarios:Context")
-    with pytest.raises(ValueError, match="unknown scenario"):
+    with pytest.raises(UnknownScenario, match="not a Scenario"):
+        get("bench.scenario:Context")
+    with pytest.raises(UnknownScenario, match="unknown scenario"):
         get("nope")

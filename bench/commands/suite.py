@@ -10,17 +10,20 @@ need; a run that fails is reported in BENCHMARKS.md and the others go on.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench import profiles
+from bench.commands.base import Command, add_target_arguments, env
 
-__all__ = ["PLAN", "add_parser", "plan_seconds", "run"]
+__all__ = ["COMMAND", "PLAN", "Planned", "plan_seconds"]
 
 # (scenario, profile, with baseline, scenario options): the study's shapes (the gateway and API
 # under a linear ramp, sensor creation as a sprint), baselines for the data paths, and HTTP
@@ -42,12 +45,8 @@ PLAN: list[Planned] = [
 ]
 
 
-def add_parser(commands: Any, env: Any) -> None:
-    suite = commands.add_parser("suite", help="the whole set briefly, then BENCHMARKS.md")
-    suite.add_argument("--target", default=env("STRATUS_BENCH_TARGET", "http://127.0.0.1:8080"))
-    suite.add_argument("--data-dir", default=env("STRATUS_DATA_DIR", ".stratus"),
-                       help="the emulator's data directory (STRATUS_DATA_DIR)")  # fmt: skip
-    suite.add_argument("--mqtt", default=env("STRATUS_BENCH_MQTT"), help="broker HOST:PORT")
+def _arguments(suite: argparse.ArgumentParser) -> None:
+    add_target_arguments(suite)
     suite.add_argument("--scale", type=float, default=float(env("STRATUS_BENCH_SCALE", 0.05)),
                        help="time scale of every profile (0.05: 90 s per linear run)")  # fmt: skip
     suite.add_argument("--vus", type=float, help="peak VUs of every run (default the study's 100)")
@@ -57,9 +56,6 @@ def add_parser(commands: Any, env: Any) -> None:
     suite.add_argument("--no-coldstart", action="store_true", help="skip the cold starts")
     suite.add_argument("--option", action="append", default=[], metavar="NAME=VALUE")
     suite.add_argument("--processes", type=int, default=1)
-    suite.add_argument("--username", default=env("STRATUS_ADMIN_USERNAME", "admin"))
-    suite.add_argument("--password", default=env("STRATUS_ADMIN_PASSWORD"),
-                       help="the admin password (STRATUS_ADMIN_PASSWORD)")  # fmt: skip
     suite.add_argument("--results", help="folder (default bench/results/suite-<stamp>)")
     suite.add_argument("--output", default="BENCHMARKS.md")
     suite.add_argument("--progress", action="store_true", help="live progress of every run")
@@ -78,18 +74,8 @@ def plan_seconds(plan: list[Planned], scale: float) -> float:
     return sum(profiles.make(p, scale=scale).duration * (2 if b else 1) for _, p, b, _ in plan)
 
 
-def _endpoints(data_dir: str, target: str) -> dict[str, Any]:
-    path = Path(data_dir) / "endpoints.json"
-    try:
-        found = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    same = str(found.get("base_url", "")).rstrip("/") == target.rstrip("/")
-    return found if same else {}
-
-
 @contextmanager
-def _emulator_env(endpoints: dict[str, Any]) -> Any:
+def _emulator_env(endpoints: dict[str, Any]) -> Iterator[None]:
     """The store and bus addresses in the environment while the cold starts run."""
     names = {"FIRESTORE_EMULATOR_HOST": endpoints.get("firestore"),
              "PUBSUB_EMULATOR_HOST": endpoints.get("pubsub"),
@@ -107,41 +93,38 @@ def _emulator_env(endpoints: dict[str, Any]) -> Any:
                 os.environ[k] = v
 
 
-def run(args: argparse.Namespace, command: str) -> int:
+def _main(args: argparse.Namespace, command: str) -> int:
     from bench import benchmarks, coldstart, report
-    from bench.cli import RESULTS, main
+    from bench.commands.run import parse_options
+    from bench.endpoints import emulator_endpoints
+    from bench.runner import RESULTS, RunConfig, run_one
 
     plan = _plan(args)
-    endpoints = _endpoints(args.data_dir, args.target)
+    extra_options = parse_options(args.option)
+    endpoints = emulator_endpoints(args.data_dir, args.target)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = Path(args.results or RESULTS / f"suite-{stamp}")
     out.mkdir(parents=True, exist_ok=True)
     minutes = plan_seconds(plan, args.scale) / 60
     print(f"suite: {len(plan)} runs, about {minutes:.1f} min of load plus setup -> {out}",
           file=sys.stderr)  # fmt: skip
+    base = RunConfig(
+        target=args.target, scale=args.scale, vus=args.vus, username=args.username,
+        password=args.password, mqtt=args.mqtt, data_dir=args.data_dir,
+        server_pids=(int(endpoints["pid"]),) if endpoints.get("pid") else (),
+        processes=args.processes, progress=args.progress,
+    )  # fmt: skip
     failures: dict[str, str] = {}
     started = datetime.now(UTC).isoformat()
     for scenario, profile, baseline, options in plan:
         folder = "-".join([scenario, *(o.replace("=", "") for o in options), profile])
-        argv = ["run", "--target", args.target, "--scenario", scenario, "--profile", profile,
-                "--scale", str(args.scale), "--data-dir", args.data_dir,
-                "--processes", str(args.processes), "--username", args.username,
-                "--out", str(out / folder)]  # fmt: skip
-        argv += ["--vus", str(args.vus)] if args.vus else []
-        argv += ["--mqtt", args.mqtt] if args.mqtt else []
-        argv += ["--baseline"] if baseline else []
-        argv += ["--server-pid", str(endpoints["pid"])] if endpoints.get("pid") else []
-        argv += [] if args.progress else ["--quiet"]
-        for option in (*options, *args.option):
-            argv += ["--option", option]
-        if args.password:
-            argv += ["--password", args.password]
+        config = dataclasses.replace(
+            base, scenario=scenario, profile=profile, baseline=baseline, out=str(out / folder),
+            options=parse_options(options) | extra_options,
+        )  # fmt: skip
         try:
-            code = main(argv)
-            if code:
-                failures[folder] = f"exit status {code}"
-        except SystemExit as exc:
-            failures[folder] = str(exc.code)
+            if run_one(config).interrupted:
+                failures[folder] = "interrupted"
         except Exception as exc:  # one failed run must not lose the others
             failures[folder] = f"{type(exc).__name__}: {exc}"[:300]
         if folder in failures:
@@ -159,3 +142,6 @@ def run(args: argparse.Namespace, command: str) -> int:
     Path(args.output).write_text(benchmarks.render(results, cold, suite))
     print(f"{args.output}: {len(results)} runs, {len(failures)} failed ({out})", file=sys.stderr)
     return 1 if failures else 0
+
+
+COMMAND = Command("suite", "the whole set briefly, then BENCHMARKS.md", _arguments, _main)
