@@ -6,10 +6,14 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from bench.commands.base import Command, add_target_arguments, env
 
-__all__ = ["COMMAND", "parse_options"]
+if TYPE_CHECKING:
+    from bench.runner import RunConfig
+
+__all__ = ["COMMAND", "parse_options", "run_config"]
 
 
 def _arguments(run: argparse.ArgumentParser) -> None:
@@ -80,12 +84,11 @@ def parse_options(pairs: Sequence[str]) -> dict[str, str]:
     return options
 
 
-def _main(args: argparse.Namespace, command: str) -> int:
-    from bench.registry import UnknownScenario
-    from bench.runner import RunConfig, run_one
-    from bench.stratus_api import SetupError
+def run_config(args: argparse.Namespace) -> RunConfig:
+    """The run the parsed flags describe."""
+    from bench.runner import RunConfig
 
-    config = RunConfig(
+    return RunConfig(
         scenario=args.scenario, target=args.target, profile=args.profile, scale=args.scale,
         duration=args.duration, vus=args.vus, vu_scale=args.vu_scale, rate=args.rate,
         concurrency=args.concurrency, think=args.think, timeout=args.timeout,
@@ -94,9 +97,16 @@ def _main(args: argparse.Namespace, command: str) -> int:
         server_pids=tuple(args.server_pid), processes=args.processes,
         progress=not args.quiet, out=args.out,
     )  # fmt: skip
+
+
+def _main(args: argparse.Namespace, command: str) -> int:
+    from bench.registry import UnknownScenario
+    from bench.runner import run_one
+    from bench.stratus_api import SetupError
+
     started = time.monotonic()
     try:
-        outcome = run_one(config)
+        outcome = run_one(run_config(args))
     except (SetupError, UnknownScenario) as exc:
         raise SystemExit(str(exc)) from None
     print(f"done in {time.monotonic() - started:.1f} s", file=sys.stderr)

@@ -55,7 +55,7 @@ def _cycle() -> list[str] | None:
         path.append(node)
         for nxt in sorted(GRAPH[node]):
             if state.get(nxt) == 1:
-                return path[path.index(nxt) :] + [nxt]
+                return [*path[path.index(nxt) :], nxt]
             if nxt not in state and (found := walk(nxt)):
                 return found
         path.pop()
