@@ -130,6 +130,9 @@ def error_response(error: StratusError, request_id: str | None = None) -> Respon
     allow = getattr(error, "allow", None)
     if allow:
         headers["allow"] = ", ".join(allow)
+    retry_after = getattr(error, "retry_after", None)
+    if isinstance(retry_after, int):
+        headers["retry-after"] = str(retry_after)
     return json_response(body, error.status, headers)
 
 

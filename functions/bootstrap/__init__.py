@@ -1,0 +1,1 @@
+"""The bootstrap function: devices fetch their credentials and configuration by external id."""
