@@ -191,3 +191,22 @@ def test_deleting_a_user_frees_its_name_and_revokes_its_tokens(
         users.delete(_principal(admin), member["id"])
     with pytest.raises(PermissionDenied, match=INVALID_CREDENTIALS):
         users.signin(Credentials(member["username"], PASSWORD))
+
+
+def test_a_members_answer_for_any_other_id_is_the_same_403(users: Users, admin: dict) -> None:
+    """docs/ARCHITECTURE.md: members are refused before any lookup, so a colleague's id, another
+    organisation's and one that exists nowhere are indistinguishable to them."""
+    me = _principal(_member(users, admin))
+    stranger = users.add(new_id(), NewUser(unique_name("admin"), PASSWORD, "admin"))
+    actions = {
+        "get": lambda other: users.get(me, other),
+        "update": lambda other: users.update(me, other, UserChanges(username=unique_name())),
+        "delete": lambda other: users.delete(me, other),
+    }
+    for action in actions.values():
+        messages = set()
+        for other in (admin["id"], stranger["id"], new_id()):
+            with pytest.raises(PermissionDenied) as caught:
+                action(other)
+            messages.add(caught.value.message)
+        assert len(messages) == 1
