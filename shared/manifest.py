@@ -19,6 +19,7 @@ __all__ = [
     "HttpRoute",
     "Manifest",
     "ManifestError",
+    "ScheduleSpec",
     "SubscriptionSpec",
     "TopicSpec",
     "load",
@@ -64,6 +65,49 @@ class SubscriptionSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class ScheduleSpec:
+    """A clock trigger: `rate(5 minutes)` (every `interval_seconds`) or `cron(*/5 * * * *)` (unix
+    cron, UTC). Each tick is a message on `topic`, pushed to the function like any trigger (the
+    emulator's scheduler publishes it; Cloud Scheduler or OpenWhisk's alarms feed in the cloud)."""
+
+    function: str
+    expression: str
+    topic: str
+    interval_seconds: float | None = None
+    cron: str | None = None
+
+
+_RATE = re.compile(r"^rate\((\d{1,6})\s+(minute|minutes|hour|hours|day|days)\)$")
+_RATE_UNITS = {"minute": 60.0, "hour": 3600.0, "day": 86400.0}
+_CRON = re.compile(r"^cron\((.+)\)$")
+
+
+def _schedule(event: Any, function: str, where: str) -> ScheduleSpec:
+    """`schedule: rate(1 minute)`, `schedule: cron(*/5 * * * *)`, or `schedule: {rate: ...}`."""
+    raw = event.get("rate") if isinstance(event, Mapping) else event
+    text = " ".join(str(raw or "").split())
+    topic = f"schedule-{function}"
+    rate = _RATE.match(text)
+    if rate:
+        count, unit = int(rate.group(1)), rate.group(2).rstrip("s")
+        if count < 1:
+            raise ManifestError(f"{where}: a rate is at least 1 {unit}")
+        return ScheduleSpec(function, text, topic, interval_seconds=count * _RATE_UNITS[unit])
+    cron = _CRON.match(text)
+    if cron:
+        from croniter import croniter  # only manifests with a cron schedule need it
+
+        fields = cron.group(1).strip()
+        if len(fields.split()) != 5 or not croniter.is_valid(fields):
+            raise ManifestError(f"{where}: {text!r} is not a five-field unix cron expression")
+        return ScheduleSpec(function, text, topic, cron=fields)
+    raise ManifestError(
+        f"{where}: schedule {text!r} must read 'rate(N minutes|hours|days)' or 'cron(m h dom mon "
+        "dow)'"
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class TopicSpec:
     """A topic; `pull_subscription` keeps its messages for inspection (e.g. dead letters)."""
 
@@ -81,6 +125,7 @@ class FunctionSpec:
     routes: tuple[HttpRoute, ...] = ()
     subscriptions: tuple[SubscriptionSpec, ...] = ()
     environment: Mapping[str, str] = field(default_factory=dict)
+    schedules: tuple[ScheduleSpec, ...] = ()
 
     @property
     def module(self) -> str:
@@ -118,6 +163,10 @@ class Manifest:
     @property
     def subscriptions(self) -> list[SubscriptionSpec]:
         return [sub for fn in self.functions.values() for sub in fn.subscriptions]
+
+    @property
+    def schedules(self) -> list[ScheduleSpec]:
+        return [schedule for fn in self.functions.values() for schedule in fn.schedules]
 
     def routes(self) -> list[tuple[HttpRoute, FunctionSpec]]:
         return [(route, fn) for fn in self.functions.values() for route in fn.routes]
@@ -185,6 +234,20 @@ def _subscription(
     )
 
 
+def _schedule_subscription(function: str) -> SubscriptionSpec:
+    """The push subscription a schedule's ticks arrive by: a tick is not retried for long (the
+    next one comes), so a few attempts and no dead letter."""
+    return SubscriptionSpec(
+        name=f"{function}-schedule",
+        topic=f"schedule-{function}",
+        function=function,
+        ack_deadline_seconds=60,
+        minimum_backoff=1.0,
+        maximum_backoff=10.0,
+        max_delivery_attempts=5,
+    )
+
+
 def _function(name: str, raw: Any, topics: Mapping[str, TopicSpec], root: Path) -> FunctionSpec:
     where = f"functions.{name}"
     if not _NAME.match(name):
@@ -195,6 +258,7 @@ def _function(name: str, raw: Any, topics: Mapping[str, TopicSpec], root: Path) 
         raise ManifestError(f"{where}.handler must read 'path/to/main.main'")
     routes: list[HttpRoute] = []
     subscriptions: list[SubscriptionSpec] = []
+    schedules: list[ScheduleSpec] = []
     for index, event in enumerate(spec.get("events") or []):
         event_where = f"{where}.events[{index}]"
         event = _mapping(event, event_where)
@@ -202,8 +266,13 @@ def _function(name: str, raw: Any, topics: Mapping[str, TopicSpec], root: Path) 
             routes.append(_http_route(event["http"], event_where))
         elif "trigger" in event:
             subscriptions.append(_subscription(event["trigger"], name, topics, event_where))
+        elif "schedule" in event:
+            if schedules:
+                raise ManifestError(f"{event_where}: a function has at most one schedule")
+            schedules.append(_schedule(event["schedule"], name, event_where))
+            subscriptions.append(_schedule_subscription(name))
         else:
-            raise ManifestError(f"{event_where}: expected an 'http' or 'trigger' event")
+            raise ManifestError(f"{event_where}: expected an 'http', 'trigger' or 'schedule' event")
     if routes and subscriptions:
         raise ManifestError(f"{where}: a function is either HTTP or event-triggered, not both")
     if not routes and not subscriptions:
@@ -214,6 +283,7 @@ def _function(name: str, raw: Any, topics: Mapping[str, TopicSpec], root: Path) 
         routes=tuple(routes),
         subscriptions=tuple(subscriptions),
         environment=_environment(spec.get("environment"), f"{where}.environment"),
+        schedules=tuple(schedules),
     )
     if not (root / function.source).is_file():
         raise ManifestError(f"{where}.handler: {function.source} does not exist")
@@ -243,6 +313,13 @@ def load(path: str | Path) -> Manifest:
         str(name): _function(str(name), spec, topics, path.parent)
         for name, spec in _mapping(doc.get("functions"), "functions").items()
     }
+    for schedule in (s for fn in functions.values() for s in fn.schedules):
+        if schedule.topic in topics:
+            raise ManifestError(
+                f"custom.stratus.topics.{schedule.topic}: the name is kept for the ticks of "
+                f"function {schedule.function}'s schedule"
+            )
+        topics[schedule.topic] = TopicSpec(schedule.topic, retention_seconds=86400.0)
     seen: dict[tuple[str, str], str] = {}
     for fn in functions.values():
         for route in fn.routes:

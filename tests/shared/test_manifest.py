@@ -89,7 +89,7 @@ def write(tmp_path: Path, functions: str, topics: str = "{}") -> Path:
             "{t1: {}}",
             "deadLetterTopic 'gone'",
         ),
-        ("  a: {handler: f/main.main, events: [{queue: q}]}\n", "{}", "'http' or 'trigger'"),
+        ("  a: {handler: f/main.main, events: [{queue: q}]}\n", "{}", "'trigger' or 'schedule'"),
     ],
 )
 def test_invalid_manifests_are_refused_with_the_place_named(
@@ -118,3 +118,51 @@ def test_durations(text: str, seconds: float) -> None:
 def test_bad_duration() -> None:
     with pytest.raises(ManifestError, match="not a duration"):
         parse_duration("soon", "here")
+
+
+@pytest.mark.parametrize(
+    ("event", "interval", "cron"),
+    [
+        ("'rate(1 minute)'", 60.0, None),
+        ("'rate(5 minutes)'", 300.0, None),
+        ("'rate(2 hours)'", 7200.0, None),
+        ("'cron(*/5 * * * *)'", None, "*/5 * * * *"),
+        ("{rate: 'cron(0 3 * * 1)'}", None, "0 3 * * 1"),
+    ],
+)
+def test_a_schedule_is_a_tick_topic_pushed_to_the_function(
+    tmp_path: Path, event: str, interval: float | None, cron: str | None
+) -> None:
+    manifest = load(
+        write(tmp_path, f"  clock: {{handler: f/main.main, events: [{{schedule: {event}}}]}}\n")
+    )
+    fn = manifest.functions["clock"]
+    (schedule,) = fn.schedules
+    assert (schedule.interval_seconds, schedule.cron, schedule.topic) == (
+        interval,
+        cron,
+        "schedule-clock",
+    )
+    assert manifest.schedules == [schedule]
+    (sub,) = fn.subscriptions
+    assert (sub.name, sub.topic, sub.function) == ("clock-schedule", "schedule-clock", "clock")
+    assert "schedule-clock" in manifest.topics
+    assert (fn.kind, fn.target, fn.signature_type) == ("event", "event", "cloudevent")
+
+
+@pytest.mark.parametrize(
+    ("events", "topics", "message"),
+    [
+        ("[{schedule: 'rate(0 minutes)'}]", "{}", "at least 1"),
+        ("[{schedule: 'rate(1 second)'}]", "{}", "must read 'rate"),
+        ("[{schedule: 'every minute'}]", "{}", "must read 'rate"),
+        ("[{schedule: 'cron(61 * * * *)'}]", "{}", "five-field unix cron"),
+        ("[{schedule: 'cron(* * * *)'}]", "{}", "five-field unix cron"),
+        ("[{schedule: 'rate(1 minute)'}, {schedule: 'rate(2 minutes)'}]", "{}", "at most one"),
+        ("[{schedule: 'rate(1 minute)'}]", "{schedule-a: {}}", "kept for the ticks"),
+        ("[{schedule: 'rate(1 minute)'}, {http: 'GET /x'}]", "{}", "not both"),
+    ],
+)
+def test_bad_schedules_are_refused(tmp_path: Path, events: str, topics: str, message: str) -> None:
+    with pytest.raises(ManifestError, match=message):
+        load(write(tmp_path, f"  a: {{handler: f/main.main, events: {events}}}\n", topics))

@@ -1,0 +1,1 @@
+"""The deadman function: clock ticks evaluate rules on silence (`deadman(10m)`)."""

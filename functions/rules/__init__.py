@@ -1,0 +1,1 @@
+"""The rules function: an organisation's alerting rules (condition language in shared/rules)."""
