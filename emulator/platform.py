@@ -187,6 +187,19 @@ class Platform:
             )
         return parts
 
+    def scheduler(self) -> Component:
+        """The clock of the manifest's `schedule` events (emulator/scheduler.py), started with
+        the gateways once the bus has the tick topics."""
+        ready_file = self.run_dir / "scheduler.ready"
+        return Component(
+            "scheduler",
+            [sys.executable, "-m", "emulator.scheduler", "--manifest", str(self.config.manifest),
+             "--project", self.config.project, "--ready-file", str(ready_file)],
+            env=dict(self.env),
+            before_start=lambda: ready_file.unlink(missing_ok=True),
+            ready=ready_file.exists,
+        )  # fmt: skip
+
     def start(self) -> None:
         """Start every component in order, create the bus' topics and subscriptions, mark ready."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -212,6 +225,8 @@ class Platform:
         ensure_bus(self.manifest, self.config.project, self.base_url, self.push_token)
         for component in self.gateways():
             self.supervisor.start(component)
+        if self.manifest.schedules:
+            self.supervisor.start(self.scheduler())
         _write_json(self.endpoints_file, self.endpoints())
         self.ready_file.touch()
 
