@@ -85,7 +85,8 @@ def web_action(function: HttpFunction) -> Any:
         if isinstance(response, StreamingResponse):
             response.close()  # never started: a web action's result is one JSON document
             refusal = error_response(_NO_STREAMING, request.context.get("request_id"))
-            refusal.headers.update({k: v for k, v in response.headers.items() if k == "x-request-id"})
+            if "x-request-id" in response.headers:
+                refusal.headers["x-request-id"] = response.headers["x-request-id"]
             return _web_response(refusal)
         return _web_response(response)
 
