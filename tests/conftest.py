@@ -17,7 +17,10 @@ from tests.support.services import RunningService, running_service
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEmulator]:
     """The whole platform, started once per session with `python -m emulator` on free ports."""
-    emulator = start_emulator(tmp_path_factory.mktemp("platform") / "data")
+    # rate(1 minute) schedules tick every 3 s (the deadman e2e test waits for ticks)
+    emulator = start_emulator(
+        tmp_path_factory.mktemp("platform") / "data", STRATUS_SCHEDULE_SCALE="0.05"
+    )
     try:
         yield emulator
     finally:
