@@ -131,7 +131,8 @@ def event_stream(
 ) -> Iterator[bytes]:
     """The SSE body: `retry`, then the feed's events as they come, a `: heartbeat` comment when
     nothing was sent for `heartbeat_seconds`, and the end after `max_seconds` (the client
-    reconnects with Last-Event-ID). A failing feed ends the stream with an `error` event. The
+    reconnects with Last-Event-ID). A failing feed ends the stream with an `error` event
+    (`{"status", "message"}`: 403 means stop, 503 means reconnect later). The
     feed runs with `request_id` in the logs' context (the server pulls the body after the
     request's own context is gone)."""
     started = last_sent = clock()
@@ -148,11 +149,13 @@ def event_stream(
         try:
             events = feed.next_events(wait)
         except Exception as exc:
-            message = exc.message if isinstance(exc, StratusError) else "internal error"
+            known = isinstance(exc, StratusError)
+            message = exc.message if known else "internal error"
+            status = exc.status if known else 500
             _log.warning(
                 "stream ended by its feed: %s", exc, exc_info=not isinstance(exc, StratusError)
             )
-            yield SseEvent({"message": message}, event="error").encode()
+            yield SseEvent({"status": status, "message": message}, event="error").encode()
             return
         finally:
             request_id_var.reset(token)

@@ -85,7 +85,7 @@ def test_a_failing_feed_ends_the_stream_with_an_error_event(caplog) -> None:
     feed = ScriptedFeed(clock, [[SseEvent(1, id="1")], Unavailable("store down")])
     with caplog.at_level(logging.WARNING, "stratus.streaming"):
         body = list(event_stream(feed, CONFIG, clock=clock))
-    assert body[-1] == b'event: error\ndata: {"message":"store down"}\n\n'
+    assert body[-1] == b'event: error\ndata: {"status":503,"message":"store down"}\n\n'
     assert "store down" in caplog.text
 
 
@@ -93,7 +93,7 @@ def test_an_unexpected_feed_error_does_not_leak_its_details() -> None:
     clock = Clock()
     feed = ScriptedFeed(clock, [RuntimeError("secret detail")])
     body = list(event_stream(feed, CONFIG, clock=clock))
-    assert body[-1] == b'event: error\ndata: {"message":"internal error"}\n\n'
+    assert body[-1] == b'event: error\ndata: {"status":500,"message":"internal error"}\n\n'
 
 
 def test_the_feed_runs_with_the_request_id_of_the_request_that_opened_the_stream() -> None:
