@@ -150,11 +150,9 @@ def event_stream(
             events = feed.next_events(wait)
         except Exception as exc:
             known = isinstance(exc, StratusError)
-            message = exc.message if known else "internal error"
-            status = exc.status if known else 500
-            _log.warning(
-                "stream ended by its feed: %s", exc, exc_info=not isinstance(exc, StratusError)
-            )
+            message = exc.message if isinstance(exc, StratusError) else "internal error"
+            status = exc.status if isinstance(exc, StratusError) else 500
+            _log.warning("stream ended by its feed: %s", exc, exc_info=not known)
             yield SseEvent({"status": status, "message": message}, event="error").encode()
             return
         finally:
