@@ -16,8 +16,10 @@ run: deps
 test: deps
 	$(BIN)/python -m pytest
 
+# Starts no process: tests that do are marked `process` (tests/support/tiers.py) and the guard
+# STRATUS_TEST_TIER=fast turns any unmarked process start into a failure naming the test.
 test-fast: deps
-	$(BIN)/python -m pytest -m "not e2e and not load"
+	STRATUS_TEST_TIER=fast $(BIN)/python -m pytest -m "not e2e and not load and not process"
 
 lint: deps
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

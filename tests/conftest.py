@@ -1,6 +1,8 @@
 """Suite-wide fixtures: one running emulator per test session for end-to-end tests, and one
 Firestore emulator per session for the store-backed tests of function cores (each test module
-works in a project of its own, so modules never see each other's documents)."""
+works in a project of its own, so modules never see each other's documents); and the test tiers:
+every test that starts a process is marked `process`, and `make test-fast` refuses to start one
+(tests/support/tiers.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,42 @@ import pytest
 from shared.store.firestore import FirestoreStore
 from tests.support.emulator import RunningEmulator, start_emulator
 from tests.support.services import RunningService, running_service
+from tests.support.tiers import FAST, Guard, uses_processes
+
+_guard = Guard(refuse=FAST)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _guard.install()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `process` every test that starts one, itself or through its fixtures (before -m)."""
+    for item in items:
+        if item.get_closest_marker("process") is None and uses_processes(item):
+            item.add_marker(pytest.mark.process)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> object:
+    _guard.current = item
+    _guard.marked = item.get_closest_marker("process") is not None
+    try:
+        return (yield)
+    finally:
+        _guard.current = None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> object:
+    result = yield
+    started = _guard.unmarked_starts(item)
+    if started:
+        pytest.fail(
+            f"{item.nodeid} is not marked `process` but " + "; ".join(started), pytrace=False
+        )
+    return result
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from emulator.platform import INDEX_CONFIG, Platform, PlatformConfig
 from tests.support.emulator import ROOT
 
@@ -15,6 +17,7 @@ def _config(tmp_path: Path) -> PlatformConfig:
     )  # fmt: skip
 
 
+@pytest.mark.process  # components() prepares Mosquitto: runs `mosquitto_ctrl dynsec init`
 def test_the_store_indexes_what_production_indexes(tmp_path: Path) -> None:
     firestore = Platform(_config(tmp_path)).components()[0]
     assert firestore.name == "firestore"
