@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from emulator.pubsub.names import (
     require_project,
     require_subscription,
     require_topic,
+    rfc3339,
 )
 from emulator.pubsub.resources import (
     DEFAULT_RETENTION,
@@ -166,6 +167,7 @@ class Broker:
         for message in messages:
             if not message.data and not message.attributes:
                 raise invalid("a message needs data or at least one attribute")
+            _check_attributes(message.attributes)
             attributes = dict(message.attributes)
             if settings is not None:  # validated against the schema, named in the attributes
                 attributes.update(self.schemas.attributes(settings, message.data))
@@ -266,7 +268,7 @@ class Broker:
         now = time.time()
         cutoff = time.time_ns() - int(sub.retention * 1e9)
         with self.store.tx():
-            rows = self.store.available(sub.id, now, limit)
+            rows = self.store.available(sub.id, now, limit, sub.pb.enable_message_ordering)
             expired = [r.msg for r in rows if r.publish_ns < cutoff]
             rows = [r for r in rows if r.publish_ns >= cutoff]
             dead = [r for r in rows if sub.max_attempts and r.attempts >= sub.max_attempts]
@@ -294,7 +296,7 @@ class Broker:
                 CloudPubSubDeadLetterSourceDeliveryCount=str(row.attempts),
                 CloudPubSubDeadLetterSourceSubscription=sub.name.rsplit("/", 1)[1],
                 CloudPubSubDeadLetterSourceSubscriptionProject=project,
-                CloudPubSubDeadLetterSourceTopicPublishTime=str(row.publish_ns),
+                CloudPubSubDeadLetterSourceTopicPublishTime=rfc3339(row.publish_ns, digits=3),
             )
             copies.append((row.data, orjson.dumps(attributes), row.ordering_key))
         _, woken = self._publish(topic, copies)
@@ -385,3 +387,17 @@ class Broker:
                 _log.info("%s: %d message(s) past retention dropped", sub.name, dropped)
             for other in woken or ():
                 other.signal.notify()
+
+
+def _check_attributes(attributes: Mapping[str, str]) -> None:
+    """Pub/Sub's resource limits: 100 attributes, keys of 256 bytes, values of 1024 bytes."""
+    if len(attributes) > 100:
+        raise invalid(f"a message has {len(attributes)} attributes; the maximum allowed is 100")
+    for key, value in attributes.items():
+        if len(key.encode()) > 256:
+            raise invalid(f"the attribute key {key[:64]!r}... is longer than 256 bytes")
+        if len(value.encode()) > 1024:
+            raise invalid(
+                f"the value of attribute {key[:64]!r} is {len(value.encode())} bytes long; "
+                "the maximum allowed is 1024"
+            )

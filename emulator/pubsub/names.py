@@ -59,7 +59,9 @@ def set_duration(target: duration_pb2.Duration, seconds: float) -> None:
     target.seconds, target.nanos = whole, round((seconds - whole) * 1e9)
 
 
-def rfc3339(ns: int) -> str:
-    """`2026-11-02T10:00:00.123456789Z`, the form Pub/Sub push bodies use."""
+def rfc3339(ns: int, digits: int = 9) -> str:
+    """`2026-11-02T10:00:00.123456789Z`, the form Pub/Sub push bodies use (`digits=3`:
+    milliseconds, as in the dead-letter attribute CloudPubSubDeadLetterSourceTopicPublishTime)."""
     seconds, nanos = divmod(ns, 1_000_000_000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{nanos:09d}Z"
+    fraction = f"{nanos:09d}"[:digits]
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{fraction}Z"

@@ -73,6 +73,7 @@ def normalize_subscription(sub: Message, topic: Message | None) -> None:
     _retention(duration_seconds(sub.message_retention_duration), "message_retention_duration")
     if topic is not None and topic.HasField("message_retention_duration"):
         sub.topic_message_retention_duration.CopyFrom(topic.message_retention_duration)
+    sub.push_config.SetInParent()  # present even when empty, as Pub/Sub answers
     endpoint = sub.push_config.push_endpoint
     if endpoint:
         url = urlparse(endpoint)

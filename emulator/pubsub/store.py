@@ -35,6 +35,15 @@ CREATE TABLE IF NOT EXISTS schemas (
     body BLOB NOT NULL);
 """
 
+_ORDERED = """
+SELECT d.msg, d.attempts, m.data, m.attributes, m.ordering_key, m.publish_ns
+FROM deliveries d JOIN messages m ON m.id = d.msg
+WHERE d.sub = ? AND d.due <= ? AND (m.ordering_key = '' OR NOT EXISTS (
+    SELECT 1 FROM deliveries e JOIN messages n ON n.id = e.msg
+    WHERE e.sub = d.sub AND e.msg < d.msg AND e.due > ? AND n.ordering_key = m.ordering_key))
+ORDER BY d.msg LIMIT ?
+"""
+
 
 class Row(NamedTuple):
     """A message a subscription owes, as handed out."""
@@ -133,8 +142,13 @@ class Store:
         )
         return ids
 
-    def available(self, sub: int, now: float, limit: int) -> list[Row]:
-        """Up to `limit` messages `sub` may hand out now, oldest due first."""
+    def available(self, sub: int, now: float, limit: int, ordered: bool = False) -> list[Row]:
+        """Up to `limit` messages `sub` may hand out now, oldest due first. `ordered` (message
+        ordering): in publish order, and a message with an ordering key only while no earlier
+        message with that key is out (leased, or waiting for a push retry)."""
+        if ordered:
+            rows = self.db.execute(_ORDERED, (sub, now, now, limit)).fetchall()
+            return [Row(*row) for row in rows]
         rows = self.db.execute(
             "SELECT d.msg, d.attempts, m.data, m.attributes, m.ordering_key, m.publish_ns"
             " FROM deliveries d JOIN messages m ON m.id = d.msg"

@@ -9,6 +9,8 @@ from tests.emulator.pubsub.conftest import PROJECT, wait_for
 from tests.emulator.pubsub.test_push import Endpoint
 from tests.support.services import running_service
 
+pytestmark = pytest.mark.process
+
 
 def _clients(monkeypatch, address):
     monkeypatch.setenv("PUBSUB_EMULATOR_HOST", address)

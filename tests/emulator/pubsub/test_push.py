@@ -13,6 +13,8 @@ import pytest
 
 from tests.emulator.pubsub.conftest import PROJECT, wait_for
 
+pytestmark = pytest.mark.process
+
 
 class _Server(ThreadingHTTPServer):
     request_queue_size = 128  # the default backlog of 5 drops bursts of new connections

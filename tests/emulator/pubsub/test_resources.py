@@ -8,6 +8,8 @@ from google.protobuf import field_mask_pb2
 
 from tests.emulator.pubsub.conftest import PROJECT
 
+pytestmark = pytest.mark.process
+
 
 def test_topic_crud(publisher, subscriber, names):
     path = publisher.topic_path(PROJECT, names("topic"))

@@ -5,7 +5,11 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
+import pytest
+
 from tests.emulator.pubsub.conftest import PROJECT, wait_for
+
+pytestmark = pytest.mark.process
 
 
 def _topic_and_sub(publisher, subscriber, names, **options):

@@ -1,0 +1,142 @@
+"""Differential Pub/Sub fixtures: our emulator and Google's, each driven by the official client.
+
+A test writes one scenario (a function of `Clients`) and `compare` runs it against both emulators,
+in a project of its own on each, and returns both answers for the test to assert equal. Answers
+are normalised first (`normal`): what legitimately differs between two servers (message ids, ack
+ids, publish times, schema revision ids and times) becomes positions or placeholders.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+import pytest
+from google.api_core import exceptions as gexc
+from google.cloud import pubsub_v1
+from google.pubsub_v1 import SchemaServiceClient
+from google.pubsub_v1.services.schema_service.transports import SchemaServiceGrpcTransport
+
+from tests.support.google_emulators import GoogleEmulator
+from tests.support.services import RunningService, running_service
+
+
+@dataclass
+class Clients:
+    """The official clients pointed at one emulator, and a project no other test uses."""
+
+    label: str
+    address: str
+    project: str
+    publisher: pubsub_v1.PublisherClient
+    ordered: pubsub_v1.PublisherClient  # enable_message_ordering
+    subscriber: pubsub_v1.SubscriberClient
+    schemas: SchemaServiceClient
+    channel: grpc.Channel
+
+    def topic(self, name: str) -> str:
+        return f"projects/{self.project}/topics/{name}"
+
+    def sub(self, name: str) -> str:
+        return f"projects/{self.project}/subscriptions/{name}"
+
+    def schema(self, name: str) -> str:
+        return f"projects/{self.project}/schemas/{name}"
+
+    @property
+    def parent(self) -> str:
+        return f"projects/{self.project}"
+
+
+@contextmanager
+def clients(label: str, address: str) -> Iterator[Clients]:
+    previous = os.environ.get("PUBSUB_EMULATOR_HOST")
+    os.environ["PUBSUB_EMULATOR_HOST"] = address  # the clients read it when built
+    try:
+        publisher = pubsub_v1.PublisherClient()
+        ordered = pubsub_v1.PublisherClient(
+            publisher_options=pubsub_v1.types.PublisherOptions(enable_message_ordering=True)
+        )
+        subscriber = pubsub_v1.SubscriberClient()
+    finally:
+        if previous is None:
+            del os.environ["PUBSUB_EMULATOR_HOST"]
+        else:
+            os.environ["PUBSUB_EMULATOR_HOST"] = previous
+    channel = grpc.insecure_channel(address)
+    schemas = SchemaServiceClient(transport=SchemaServiceGrpcTransport(channel=channel))
+    project = f"diff-{uuid.uuid4().hex[:10]}"
+    try:
+        yield Clients(label, address, project, publisher, ordered, subscriber, schemas, channel)
+    finally:
+        publisher.transport.close()
+        ordered.transport.close()
+        subscriber.close()
+        channel.close()
+
+
+@pytest.fixture(scope="session")
+def ours_pubsub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
+    """Our `python -m emulator.pubsub` for the differential session."""
+    with running_service("pubsub", tmp_path_factory.mktemp("ours-pubsub")) as service:
+        yield service
+
+
+Scenario = Callable[[Clients], Any]
+
+
+@pytest.fixture
+def compare(
+    ours_pubsub: RunningService, google_pubsub: GoogleEmulator
+) -> Callable[[Scenario], tuple[Any, Any]]:
+    """`ours, google = compare(scenario)`: the scenario's normalised answer on each emulator."""
+
+    def run(scenario: Scenario) -> tuple[Any, Any]:
+        answers = []
+        for label, address in (("ours", ours_pubsub.address), ("google", google_pubsub.address)):
+            with clients(label, address) as c:
+                answers.append(normal(scenario(c), c))
+        return answers[0], answers[1]
+
+    return run
+
+
+def outcome(call: Callable[[], Any]) -> Any:
+    """What a call answered: its value, or the name of the gRPC status it failed with."""
+    try:
+        return call()
+    except gexc.GoogleAPICallError as error:
+        return f"error {error.grpc_status_code.name if error.grpc_status_code else error.code}"
+
+
+def status(call: Callable[[], Any]) -> str:
+    """`ok` or `error <STATUS>`: for calls whose value does not matter."""
+    result = outcome(call)
+    return result if isinstance(result, str) and result.startswith("error ") else "ok"
+
+
+def normal(value: Any, c: Clients) -> Any:
+    """Make two servers' answers comparable: the project becomes `P`; protobuf and proto-plus
+    messages become dicts without what is server-specific (`state`, which ours fills as the
+    service does and Google's emulator leaves out; revision ids and times)."""
+    from google.protobuf.json_format import MessageToDict
+    from google.protobuf.message import Message
+
+    if hasattr(value, "_pb"):
+        value = value._pb
+    if isinstance(value, Message):
+        value = MessageToDict(value, preserving_proto_field_name=True)
+        for key in ("state", "revision_id", "revision_create_time"):
+            value.pop(key, None)
+    if isinstance(value, dict):
+        return {k: normal(v, c) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [normal(v, c) for v in value]
+    if isinstance(value, str):
+        return value.replace(c.project, "P")
+    return value
