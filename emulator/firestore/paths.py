@@ -10,6 +10,7 @@ from .errors import invalid
 
 __all__ = [
     "DocName",
+    "check_reference",
     "database_of",
     "parse_doc_name",
     "parse_field_path",
@@ -62,6 +63,13 @@ def parse_parent(parent: str) -> tuple[str, str]:
     if len(rest) % 2 or any(not s for s in rest):
         raise invalid(f"invalid parent: {parent!r}")
     return database, parent
+
+
+def check_reference(name: str) -> None:
+    """INVALID_ARGUMENT unless a reference value names a document, as Google's emulator says."""
+    if name.endswith("/"):
+        raise invalid(f'Resource name "{name}" has invalid trailing "/".')
+    parse_doc_name(name)
 
 
 def database_of(name: str) -> str:
@@ -134,4 +142,3 @@ def parse_field_path(path: str) -> tuple[str, ...]:
         if path[i] != ".":
             raise invalid(f"invalid field path {path!r}")
         i += 1
-

@@ -1,161 +1,41 @@
-"""StructuredQuery execution: selection, filters, implicit and explicit order, cursors, projection.
+"""StructuredQuery execution: selection, filters, implicit and explicit order, cursors, slices,
+projection and `find_nearest`.
 
-Semantics follow Firestore's documentation: a filter only matches values of its operand's type
-class (numbers compare across int and double), `!=` and `not-in` also need the field to exist and
-not be null, ordering by a field excludes documents without it, inequality fields not named in
-`order_by` are ordered implicitly (ascending, by field path), and `__name__` always breaks ties in
-the direction of the last ordering.
+Ordering by a field excludes documents without it; inequality fields not named in `order_by` are
+ordered implicitly (by field path, in the direction of the last explicit ordering, ascending
+without one); an aggregation's `sum`/`avg` fields are ordered the same way after them (so
+`limit(k).sum(f)` adds up the k smallest values of f, as Google's emulator does); `__name__`
+always breaks ties in the direction of the last ordering.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import invalid, unimplemented
+from .errors import failed_precondition, invalid
+from .filters import AND, NAME, Predicate, compile_filter
 from .paths import parse_field_path, parse_parent
 from .storage import Database, Range, Stored
 from .values import (
-    NULL,
     Document,
     Value,
+    check_references,
     get_field,
     is_nan,
     project,
     sort_key,
     timestamp_from_us,
-    type_rank,
 )
+from .vectors import Nearest, nearest, parse_nearest
 
-__all__ = ["Plan", "plan", "run", "to_document"]
+__all__ = ["NAME", "Plan", "plan", "run", "selects", "to_document"]
 
-NAME = ("__name__",)
-
-# google.firestore.v1.StructuredQuery enums
-_LT, _LE, _GT, _GE, _EQ, _NE, _CONTAINS, _IN, _CONTAINS_ANY, _NOT_IN = range(1, 11)
-_IS_NAN, _IS_NULL, _IS_NOT_NAN, _IS_NOT_NULL = 2, 3, 4, 5
-_AND, _OR = 1, 2
 _ASCENDING, _DESCENDING = 1, 2
-_INEQUALITIES = {_LT, _LE, _GT, _GE, _NE, _NOT_IN}
-
-Predicate = Callable[[Stored], bool]
-
-
-def _value_at(doc: Stored, path: tuple[str, ...]) -> Any | None:
-    if path == NAME:
-        return Value(reference_value=doc.name)
-    return get_field(doc.data.fields, path)
-
-
-def _field_filter(f: Any) -> tuple[Predicate, set[tuple[str, ...]]]:
-    path = parse_field_path(f.field.field_path)
-    op = f.op
-    operand = f.value
-    inequality = {path} if op in _INEQUALITIES else set()
-
-    if op in (_IN, _NOT_IN, _CONTAINS_ANY):
-        if operand.WhichOneof("value_type") != "array_value":
-            raise invalid(f"'{_OP_NAMES.get(op, op)}' needs an array value")
-        keys = [sort_key(v) for v in operand.array_value.values]
-        if op == _IN:
-            return (lambda d: (v := _value_at(d, path)) is not None and sort_key(v) in keys), set()
-        if op == _NOT_IN:
-            return (
-                lambda d: (
-                    (v := _value_at(d, path)) is not None
-                    and type_rank(v) != NULL
-                    and sort_key(v) not in keys
-                )
-            ), inequality
-
-        def contains_any(d: Stored) -> bool:
-            v = _value_at(d, path)
-            if v is None or v.WhichOneof("value_type") != "array_value":
-                return False
-            return any(sort_key(e) in keys for e in v.array_value.values)
-
-        return contains_any, set()
-
-    key = sort_key(operand)
-    rank = key[0]
-    if op == _EQ:
-        return (lambda d: (v := _value_at(d, path)) is not None and sort_key(v) == key), set()
-    if op == _NE:
-        return (
-            lambda d: (
-                (v := _value_at(d, path)) is not None
-                and type_rank(v) != NULL
-                and sort_key(v) != key
-            )
-        ), inequality
-    if op == _CONTAINS:
-
-        def contains(d: Stored) -> bool:
-            v = _value_at(d, path)
-            if v is None or v.WhichOneof("value_type") != "array_value":
-                return False
-            return any(sort_key(e) == key for e in v.array_value.values)
-
-        return contains, set()
-    if op in (_LT, _LE, _GT, _GE):
-        if is_nan(operand) or rank == NULL:
-            return (lambda d: False), inequality
-        comparisons: dict[int, Callable[[tuple[Any, ...]], bool]] = {
-            _LT: lambda a: a < key,
-            _LE: lambda a: a <= key,
-            _GT: lambda a: a > key,
-            _GE: lambda a: a >= key,
-        }
-        compare = comparisons[op]
-
-        def ranged(d: Stored) -> bool:
-            v = _value_at(d, path)
-            if v is None or is_nan(v):
-                return False
-            k = sort_key(v)
-            return bool(k[0] == rank and compare(k))
-
-        return ranged, inequality
-    raise invalid(f"unsupported field filter operator {op}")
-
-
-_OP_NAMES = {_IN: "in", _NOT_IN: "not-in", _CONTAINS_ANY: "array-contains-any"}
-
-
-def _unary_filter(f: Any) -> tuple[Predicate, set[tuple[str, ...]]]:
-    path = parse_field_path(f.field.field_path)
-    op = f.op
-    if op == _IS_NAN:
-        return (lambda d: (v := _value_at(d, path)) is not None and is_nan(v)), set()
-    if op == _IS_NULL:
-        return (lambda d: (v := _value_at(d, path)) is not None and type_rank(v) == NULL), set()
-    if op == _IS_NOT_NAN:
-        return (lambda d: (v := _value_at(d, path)) is not None and not is_nan(v)), {path}
-    if op == _IS_NOT_NULL:
-        return (lambda d: (v := _value_at(d, path)) is not None and type_rank(v) != NULL), {path}
-    raise invalid(f"unsupported unary filter operator {op}")
-
-
-def _filter(f: Any) -> tuple[Predicate, set[tuple[str, ...]]]:
-    kind = f.WhichOneof("filter_type")
-    if kind == "field_filter":
-        return _field_filter(f.field_filter)
-    if kind == "unary_filter":
-        return _unary_filter(f.unary_filter)
-    if kind == "composite_filter":
-        parts = [_filter(sub) for sub in f.composite_filter.filters]
-        if not parts:
-            return (lambda d: True), set()
-        predicates = [p for p, _ in parts]
-        fields: set[tuple[str, ...]] = set().union(*(fields for _, fields in parts))
-        if f.composite_filter.op == _OR:
-            return (lambda d: any(p(d) for p in predicates)), fields
-        if f.composite_filter.op == _AND:
-            return (lambda d: all(p(d) for p in predicates)), fields
-        raise invalid(f"unsupported composite filter operator {f.composite_filter.op}")
-    raise invalid("empty filter")
+_LT, _LE, _GT, _GE, _EQ = range(1, 6)
+Path = tuple[str, ...]
 
 
 @dataclass(slots=True)
@@ -176,6 +56,7 @@ class Plan:
     # match, so candidates come from the numeric index; `ordered` when they come in final order
     bounds: Range | None = None
     ordered: bool = False
+    nearest: Nearest | None = None
 
 
 def _numeric_filters(f: Any) -> Iterable[Any]:
@@ -183,7 +64,7 @@ def _numeric_filters(f: Any) -> Iterable[Any]:
     kind = f.WhichOneof("filter_type")
     if kind == "field_filter":
         yield f.field_filter
-    elif kind == "composite_filter" and f.composite_filter.op == _AND:
+    elif kind == "composite_filter" and f.composite_filter.op == AND:
         for sub in f.composite_filter.filters:
             yield from _numeric_filters(sub)
 
@@ -238,11 +119,41 @@ def _index_plan(
     return next(iter(ranges.values())), False
 
 
-def plan(parent: str, query: Any) -> Plan:
-    """Validate a StructuredQuery under `parent` (the documents root or a document name)."""
+def _orders(
+    query: Any, inequalities: set[Path], aggregated: Sequence[Path]
+) -> list[tuple[Path, bool]]:
+    """Explicit orderings, then inequality fields, then aggregated fields (each by field path,
+    in the last explicit direction), then `__name__`."""
+    orders: list[tuple[Path, bool]] = []
+    for order in query.order_by:
+        path = parse_field_path(order.field.field_path)
+        orders.append((path, order.direction == _DESCENDING))
+    direction = orders[-1][1] if orders else False
+    named = {path for path, _ in orders}
+    for path in sorted(inequalities - named - {NAME}):
+        orders.append((path, direction))
+    named |= inequalities
+    missing = sorted(set(aggregated) - named)
+    if missing and NAME in named:
+        fields = ", ".join(".".join(path) for path in missing)
+        raise invalid(
+            f"This query requires an index that has fields [{fields}] after __name__ and "
+            "Firestore does not currently support such an index. Please try the query again "
+            "with additional ordering on those fields."
+        )
+    orders.extend((path, direction) for path in missing)
+    paths = [path for path, _ in orders]
+    if NAME in paths and paths.index(NAME) < len(paths) - 1:
+        raise invalid("order by clause cannot contain more fields after the key")
+    if NAME not in named:
+        orders.append((NAME, orders[-1][1] if orders else False))
+    return orders
+
+
+def plan(parent: str, query: Any, aggregated: Sequence[Path] = ()) -> Plan:
+    """Validate a StructuredQuery under `parent` (the documents root or a document name);
+    `aggregated`: the fields an aggregation over it sums or averages."""
     parse_parent(parent)
-    if query.HasField("find_nearest"):
-        raise unimplemented("find_nearest (vector search) is not supported by this emulator")
     if len(query.from_) != 1:
         raise invalid("a query needs exactly one collection selector in 'from'")
     selector = query.from_[0]
@@ -250,25 +161,23 @@ def plan(parent: str, query: Any) -> Plan:
         raise invalid("a collection selector needs a collection_id")
 
     predicate: Predicate | None = None
-    inequalities: set[tuple[str, ...]] = set()
+    inequalities: set[Path] = set()
+    filtered: set[Path] = set()
     if query.HasField("where"):
-        predicate, inequalities = _filter(query.where)
-
-    orders: list[tuple[tuple[str, ...], bool]] = []
-    for order in query.order_by:
-        path = parse_field_path(order.field.field_path)
-        orders.append((path, order.direction == _DESCENDING))
-    named = {path for path, _ in orders}
-    for path in sorted(inequalities - named - {NAME}):
-        orders.append((path, False))
-    if NAME not in {path for path, _ in orders}:
-        orders.append((NAME, orders[-1][1] if orders else False))
+        compiled = compile_filter(query.where)
+        predicate, inequalities = compiled.predicate, compiled.inequalities
+        filtered = compiled.fields
+    orders = _orders(query, inequalities, aggregated)
 
     def cursor(c: Any) -> tuple[list[Any], bool] | None:
         if not c.values:
             return None
         if len(c.values) > len(orders):
             raise invalid("a cursor has more values than the query has orderings")
+        for (path, _), value in zip(orders, c.values, strict=False):
+            if path == NAME and value.WhichOneof("value_type") != "reference_value":
+                raise invalid("Cursor __key__ value is not a document reference.")
+            check_references(value)
         return [sort_key(v) for v in c.values], c.before
 
     offset = int(query.offset)
@@ -277,6 +186,15 @@ def plan(parent: str, query: Any) -> Plan:
     limit = int(query.limit.value) if query.HasField("limit") else None
     if limit is not None and limit < 0:
         raise invalid("limit must not be negative")
+    stage = None
+    if query.HasField("find_nearest"):
+        if limit is not None:
+            raise invalid("A query limit cannot be used with FindNearest")
+        if offset:
+            raise invalid("A query offset cannot be used with FindNearest")
+        if query.HasField("start_at") or query.HasField("end_at"):
+            raise invalid("A cursor cannot be used with FindNearest")
+        stage = parse_nearest(query.find_nearest)
     projection = None
     if query.HasField("select") and query.select.fields:
         projection = [
@@ -284,20 +202,26 @@ def plan(parent: str, query: Any) -> Plan:
             for path in (parse_field_path(f.field_path) for f in query.select.fields)
             if path != NAME
         ]
+    start = cursor(query.start_at) if query.HasField("start_at") else None
+    end = cursor(query.end_at) if query.HasField("end_at") else None
+    if orders[0] == (NAME, True) and not filtered - {NAME}:
+        raise failed_precondition("Firestore does not support descending key scans")
     bounds, ordered = _index_plan(query.where if query.HasField("where") else None, orders)
+    group = bool(selector.all_descendants)
     return Plan(
         parent=parent,
         collection=selector.collection_id,
-        all_descendants=selector.all_descendants,
+        all_descendants=group,
         predicate=predicate,
         orders=orders,
-        start=cursor(query.start_at) if query.HasField("start_at") else None,
-        end=cursor(query.end_at) if query.HasField("end_at") else None,
+        start=start,
+        end=end,
         offset=offset,
         limit=limit,
         projection=projection,
-        bounds=None if selector.all_descendants else bounds,
-        ordered=ordered and not selector.all_descendants,
+        bounds=None if group or stage else bounds,
+        ordered=ordered and not group and not stage,
+        nearest=stage,
     )
 
 
@@ -323,21 +247,54 @@ def _order_key(doc: Stored, orders: list[tuple[tuple[str, ...], bool]]) -> list[
     return keys
 
 
-def candidates(db: Database, p: Plan) -> tuple[Iterable[Stored], bool]:
-    """The documents that may match, and whether they come in the query's final order."""
+def candidates(db: Database, p: Plan, at: int | None = None) -> tuple[Iterable[Stored], bool]:
+    """The documents that may match (as of `at`), and whether they come in final order."""
     if p.all_descendants:
-        return db.descendants(p.parent, p.collection or None), False
-    if p.bounds is not None and db.indexed(p.collection, p.bounds.field):
+        return db.descendants(p.parent, p.collection or None, at), False
+    current = at is None or at >= db.last_commit
+    if current and p.bounds is not None and db.indexed(p.collection, p.bounds.field):
         descending = p.orders[0][1] if p.ordered else False
         return db.in_range(p.parent, p.collection, p.bounds, descending=descending), p.ordered
-    return db.collection(p.parent, p.collection), False
+    return db.collection(p.parent, p.collection, at), False
 
 
-def run(db: Database, p: Plan) -> list[Stored]:
-    """The documents the plan selects, in order, after cursors, offset and limit."""
+def selects(p: Plan, doc: Stored) -> bool:
+    """Whether a document in the plan's scope passes its filters and cursors (the slice and
+    `find_nearest` aside): what a listener without a limit needs to follow one change."""
+    if p.predicate is not None and not p.predicate(doc):
+        return False
+    key = _order_key(doc, p.orders)
+    return key is not None and _within(key, p)
+
+
+def _within(key: list[Any], p: Plan) -> bool:
+    descending = [desc for _, desc in p.orders]
+    if p.start is not None:
+        values, before = p.start
+        c = _compare_keys(key, values, descending)
+        if c < 0 or (c == 0 and not before):
+            return False
+    if p.end is not None:
+        values, before = p.end
+        c = _compare_keys(key, values, descending)
+        if c > 0 or (c == 0 and before):
+            return False
+    return True
+
+
+def run(db: Database, p: Plan, at: int | None = None) -> list[Stored]:
+    """The documents the plan selects (as of `at`, microseconds), in order, after cursors,
+    offset and limit (or the nearest ones, for `find_nearest`)."""
+    if p.nearest is not None:
+        scope = (
+            db.descendants(p.parent, p.collection or None, at)
+            if p.all_descendants
+            else db.collection(p.parent, p.collection, at)
+        )
+        return nearest((d for d in scope if p.predicate is None or p.predicate(d)), p.nearest)
     descending = [desc for _, desc in p.orders]
     keyed: list[tuple[list[Any], Stored]] = []
-    docs, ordered = candidates(db, p)
+    docs, ordered = candidates(db, p, at)
     enough = p.offset + p.limit if ordered and p.limit is not None else None
     for doc in docs:
         if enough is not None and len(keyed) >= enough:
@@ -345,28 +302,18 @@ def run(db: Database, p: Plan) -> list[Stored]:
         if p.predicate is not None and not p.predicate(doc):
             continue
         key = _order_key(doc, p.orders)
-        if key is None:
+        if key is None or not _within(key, p):
             continue
-        if p.start is not None:
-            values, before = p.start
-            c = _compare_keys(key, values, descending)
-            if c < 0 or (c == 0 and not before):
-                continue
-        if p.end is not None:
-            values, before = p.end
-            c = _compare_keys(key, values, descending)
-            if c > 0 or (c == 0 and before):
-                continue
         keyed.append((key, doc))
 
     def by_key(a: tuple[list[Any], Stored], b: tuple[list[Any], Stored]) -> int:
         return _compare_keys(a[0], b[0], descending)
 
     keyed.sort(key=functools.cmp_to_key(by_key))
-    docs = [doc for _, doc in keyed][p.offset :]
+    found = [doc for _, doc in keyed][p.offset :]
     if p.limit is not None:
-        docs = docs[: p.limit]
-    return docs
+        found = found[: p.limit]
+    return found
 
 
 def to_document(doc: Stored, mask: Iterable[tuple[str, ...]] | None = None) -> Any:

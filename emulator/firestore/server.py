@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -11,8 +12,9 @@ from google.cloud.firestore_v1.types import document as _document
 from google.cloud.firestore_v1.types import firestore as _fs
 from google.protobuf import empty_pb2
 
-from .errors import FirestoreError
+from .errors import FirestoreError, invalid
 from .service import Firestore
+from .watch import ListenStream
 
 __all__ = ["SERVICE", "handlers"]
 
@@ -80,6 +82,55 @@ def _unimplemented(method: str, streaming: bool) -> grpc.RpcMethodHandler:
     return grpc.unary_unary_rpc_method_handler(unary)
 
 
+def _listen(service: Firestore) -> grpc.RpcMethodHandler:
+    """Listen: requests add and remove targets; responses come as commits change them."""
+
+    async def handle(
+        requests: AsyncIterator[Any], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[Any]:
+        first = await anext(aiter(requests), None)
+        if first is None:
+            return
+        try:
+            if not first.database:
+                raise invalid("a ListenRequest needs its database")
+            service._database(first.database)
+        except FirestoreError as error:
+            await context.abort(error.code, error.message)
+        stream = ListenStream(service.watch, first.database)
+
+        async def read() -> None:
+            request = first
+            try:
+                while request is not None:
+                    stream.handle(request)
+                    request = await anext(requests, None)
+            except FirestoreError as error:
+                stream.fail(error)
+            except Exception:
+                _log.exception("internal error in Listen")
+                stream.fail(FirestoreError(grpc.StatusCode.INTERNAL, "internal error"))
+
+        reader = asyncio.create_task(read())
+        try:
+            while True:
+                try:
+                    batch = await stream.next()
+                except FirestoreError as error:
+                    await context.abort(error.code, error.message)
+                for response in batch:
+                    yield response
+        finally:
+            reader.cancel()
+            stream.close()
+
+    return grpc.stream_stream_rpc_method_handler(
+        handle,
+        request_deserializer=_pb("ListenRequest").FromString,
+        response_serializer=_pb("ListenResponse").SerializeToString,
+    )
+
+
 def handlers(service: Firestore) -> list[grpc.GenericRpcHandler]:
     empty = empty_pb2.Empty
     document = _document.Document.pb()
@@ -118,7 +169,7 @@ def handlers(service: Firestore) -> list[grpc.GenericRpcHandler]:
             _pb("ListCollectionIdsResponse"),
         ),
         "PartitionQuery": _unimplemented("PartitionQuery", streaming=False),
-        "Listen": _unimplemented("Listen (real-time updates)", streaming=True),
+        "Listen": _listen(service),
         "Write": _unimplemented("Write (streaming writes)", streaming=True),
     }
     return [grpc.method_handlers_generic_handler(SERVICE, methods)]

@@ -1,40 +1,33 @@
 """The Firestore RPCs over the SQLite documents: protobuf requests in, protobuf responses out.
 
 Everything runs on the server's one event loop, so each RPC sees and leaves a consistent state
-without locks. Transactions are optimistic: a read-write transaction records the version of every
-document it read (and the result of every query it ran) and its commit is ABORTED when any of
-them changed meanwhile, so the client retries. Retries keep their place in line (the client
-passes the first attempt's id as `retry_transaction`): a commit that would overwrite a document
-that an older, still active transaction has read is aborted instead, so a transaction that keeps
-losing a race gets through after a bounded number of attempts.
+without locks. Reads may name a past `read_time` (within the hour the store keeps versions for);
+every commit is handed to the `Watch` hub, which tells the Listen streams what changed.
 """
 
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
-from google.cloud.firestore_v1.types import aggregation_result as _aggregation
 from google.cloud.firestore_v1.types import firestore as _fs
 from google.cloud.firestore_v1.types import write as _write
 from google.protobuf import empty_pb2
 from google.rpc import status_pb2
 
 from . import query as q
-from .errors import FirestoreError, aborted, invalid, not_found, unimplemented
+from .aggregate import aggregate, aggregated_fields, check_aggregations
+from .errors import FirestoreError, failed_precondition, invalid, not_found, unimplemented
 from .paths import database_of, parse_doc_name, parse_field_path, parse_parent, path_key
 from .storage import Database, Stored
-from .values import Value, get_field, timestamp_from_us, us_from_timestamp
+from .transactions import Transaction, Transactions, signature
+from .values import timestamp_from_us, us_from_timestamp
+from .watch import Watch
 from .writes import apply_write, target_of
 
 __all__ = ["Firestore"]
-
-TRANSACTION_TTL = 270.0  # seconds an idle transaction stays valid (Firestore: 270 s)
-PRIORITY_WINDOW = 20.0  # an older transaction idle this long no longer holds its place in line
 
 _pb = {
     name: getattr(_fs, name).pb()
@@ -50,22 +43,6 @@ _pb = {
     )
 }
 _Write: Any = _write.Write.pb()
-_AggregationResult: Any = _aggregation.AggregationResult.pb()
-
-
-@dataclass(slots=True)
-class _Transaction:
-    id: bytes
-    database: str
-    read_only: bool
-    line: float  # when the first attempt began: the place in line
-    active: float = field(default_factory=time.monotonic)
-    reads: dict[str, int | None] = field(default_factory=dict)
-    queries: list[tuple[q.Plan, list[tuple[str, int]]]] = field(default_factory=list)
-
-
-def _signature(docs: list[Stored]) -> list[tuple[str, int]]:
-    return [(d.name, d.update_us) for d in docs]
 
 
 class Firestore:
@@ -73,59 +50,44 @@ class Firestore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._transactions: dict[bytes, _Transaction] = {}
-        self._lines: dict[bytes, float] = {}
+        self.transactions = Transactions(db)
+        self.watch = Watch(db)
 
-    # -- transactions ---------------------------------------------------------------------------
+    # -- consistency ----------------------------------------------------------------------------
 
-    def _expire(self) -> None:
-        now = time.monotonic()
-        for tid in [
-            t for t, txn in self._transactions.items() if now - txn.active > TRANSACTION_TTL
-        ]:
-            del self._transactions[tid]
-        if len(self._lines) > 10_000:
-            cutoff = time.time() - 600
-            self._lines = {t: line for t, line in self._lines.items() if line > cutoff}
+    def read_time(self, stamp: Any) -> int:
+        """A request's `read_time` in microseconds: not in the future, not before the oldest
+        version the store keeps."""
+        at = us_from_timestamp(stamp)
+        if at > self.db.now():
+            raise invalid("The requested 'read_time' cannot be in the future.")
+        if at < self.db.horizon:
+            raise failed_precondition(
+                "The requested 'read_time' is older than the oldest version this emulator keeps "
+                "(reads may go back one hour)."
+            )
+        return at
 
-    def _begin(self, database: str, options: Any | None) -> _Transaction:
-        self._expire()
-        read_only = options is not None and options.HasField("read_only")
-        if options is not None and read_only and options.read_only.HasField("read_time"):
-            self._check_read_time(options.read_only.read_time)
-        line = time.time()
-        if options is not None and options.HasField("read_write"):
-            retry = options.read_write.retry_transaction
-            line = self._lines.get(retry, line) if retry else line
-        txn = _Transaction(secrets.token_bytes(12), database, read_only, line)
-        self._transactions[txn.id] = txn
-        self._lines[txn.id] = line
-        return txn
-
-    def _transaction(self, database: str, tid: bytes) -> _Transaction:
-        txn = self._transactions.get(tid)
-        if txn is None or txn.database != database:
-            raise invalid("The referenced transaction has expired or is no longer valid.")
-        txn.active = time.monotonic()
-        return txn
-
-    def _consistency(self, request: Any, database: str) -> tuple[_Transaction | None, bool]:
-        """The transaction a read runs in (begun now for new_transaction) and whether it is new."""
+    def _consistency(self, request: Any, database: str) -> tuple[Transaction | None, bool, int]:
+        """The transaction a read runs in (begun now for new_transaction), whether it is new,
+        and the time to read at."""
         selector = request.WhichOneof("consistency_selector")
         if selector == "transaction":
-            return self._transaction(database, request.transaction), False
+            txn = self.transactions.get(database, request.transaction)
+            return txn, False, txn.read_time if txn.read_time is not None else self.db.now()
         if selector == "new_transaction":
-            return self._begin(database, request.new_transaction), True
+            txn = self._begin(database, request.new_transaction)
+            return txn, True, txn.read_time if txn.read_time is not None else self.db.now()
         if selector == "read_time":
-            self._check_read_time(request.read_time)
-        return None, False
+            return None, False, self.read_time(request.read_time)
+        return None, False, self.db.now()
 
-    def _check_read_time(self, stamp: Any) -> None:
-        if us_from_timestamp(stamp) < self.db.now() - 1:
-            raise unimplemented(
-                "reads at a past read_time are not supported by this emulator (it keeps no "
-                "document history); read without read_time"
-            )
+    def _begin(self, database: str, options: Any | None) -> Transaction:
+        read_time = None
+        past = options is not None and options.read_only.HasField("read_time")
+        if options is not None and past:
+            read_time = self.read_time(options.read_only.read_time)
+        return self.transactions.begin(database, options, read_time)
 
     def begin_transaction(self, request: Any) -> Any:
         database = self._database(request.database)
@@ -135,29 +97,8 @@ class Firestore:
 
     def rollback(self, request: Any) -> Any:
         self._database(request.database)
-        self._transactions.pop(request.transaction, None)
+        self.transactions.rollback(request.transaction)
         return empty_pb2.Empty()
-
-    def _validate(self, txn: _Transaction, written: set[str]) -> None:
-        for name, version in txn.reads.items():
-            current = self.db.get(name)
-            if (current.update_us if current else None) != version:
-                raise aborted(f"Transaction lock timeout or conflict: {name} changed since read.")
-        for plan, signature in txn.queries:
-            if _signature(q.run(self.db, plan)) != signature:
-                raise aborted("Transaction conflict: a query's results changed since it ran.")
-        now = time.monotonic()
-        for other in self._transactions.values():
-            if other is txn or other.read_only or other.line >= txn.line:
-                continue
-            if now - other.active > PRIORITY_WINDOW:
-                continue
-            for name in written & other.reads.keys():
-                current = self.db.get(name)
-                if (current.update_us if current else None) == other.reads[name]:
-                    raise aborted(
-                        f"Transaction conflict: an older transaction holds {name}; retry."
-                    )
 
     # -- reads ----------------------------------------------------------------------------------
 
@@ -172,16 +113,17 @@ class Firestore:
 
     def batch_get_documents(self, request: Any) -> Iterator[Any]:
         database = self._database(request.database)
-        txn, new = self._consistency(request, database)
+        txn, new, at = self._consistency(request, database)
         mask = self._mask(request)
+        read_time = timestamp_from_us(at)
         responses = []
         for name in request.documents:
             if database_of(parse_doc_name(name).name) != database:
                 raise invalid(f"document {name!r} is not in database {database!r}")
-            doc = self.db.get(name)
+            doc = self.db.get(name, at)
             if txn is not None:
-                txn.reads.setdefault(name, doc.update_us if doc else None)
-            response = _pb["BatchGetDocumentsResponse"](read_time=timestamp_from_us(self.db.now()))
+                txn.read(name, doc)
+            response = _pb["BatchGetDocumentsResponse"](read_time=read_time)
             if doc is None:
                 response.missing = name
             else:
@@ -189,41 +131,36 @@ class Firestore:
             responses.append(response)
         if new and txn is not None:
             if not responses:
-                responses.append(
-                    _pb["BatchGetDocumentsResponse"](read_time=timestamp_from_us(self.db.now()))
-                )
+                responses.append(_pb["BatchGetDocumentsResponse"](read_time=read_time))
             responses[0].transaction = txn.id
         return iter(responses)
 
     def get_document(self, request: Any) -> Any:
         parsed = parse_doc_name(request.name)
-        txn, _ = self._consistency(request, parsed.database)
-        doc = self.db.get(request.name)
+        txn, _, at = self._consistency(request, parsed.database)
+        doc = self.db.get(request.name, at)
         if txn is not None:
-            txn.reads.setdefault(request.name, doc.update_us if doc else None)
+            txn.read(request.name, doc)
         if doc is None:
             raise not_found(f"Document {request.name} not found.")
         return q.to_document(doc, self._mask(request))
 
-    def _query(self, request: Any) -> tuple[_Transaction | None, bool, q.Plan, list[Stored]]:
+    def _query(
+        self, request: Any, structured: Any, aggregated: list[tuple[str, ...]]
+    ) -> tuple[Transaction | None, bool, int, q.Plan, list[Stored]]:
         database, parent = parse_parent(request.parent)
         if request.HasField("explain_options"):
             raise unimplemented("query explain is not supported by this emulator")
-        txn, new = self._consistency(request, database)
-        structured = (
-            request.structured_query
-            if request.DESCRIPTOR.name == "RunQueryRequest"
-            else request.structured_aggregation_query.structured_query
-        )
-        plan = q.plan(parent, structured)
-        docs = q.run(self.db, plan)
+        txn, new, at = self._consistency(request, database)
+        plan = q.plan(parent, structured, aggregated)
+        docs = q.run(self.db, plan, at)
         if txn is not None and not txn.read_only:
-            txn.queries.append((plan, _signature(docs)))
-        return txn, new, plan, docs
+            txn.queries.append((plan, signature(docs)))
+        return txn, new, at, plan, docs
 
     def run_query(self, request: Any) -> Iterator[Any]:
-        txn, new, plan, docs = self._query(request)
-        read_time = timestamp_from_us(self.db.now())
+        txn, new, at, plan, docs = self._query(request, request.structured_query, [])
+        read_time = timestamp_from_us(at)
         response = _pb["RunQueryResponse"]
         out = [
             response(document=q.to_document(doc, plan.projection), read_time=read_time)
@@ -239,13 +176,14 @@ class Firestore:
         return iter(out)
 
     def run_aggregation_query(self, request: Any) -> Iterator[Any]:
-        txn, new, _, docs = self._query(request)
-        result = _AggregationResult()
-        for aggregation in request.structured_aggregation_query.aggregations:
-            alias = aggregation.alias or f"field_{len(result.aggregate_fields) + 1}"
-            result.aggregate_fields[alias].CopyFrom(_aggregate(aggregation, docs))
+        structured = request.structured_aggregation_query
+        aggregations = list(structured.aggregations)
+        check_aggregations(aggregations)
+        txn, new, at, _, docs = self._query(
+            request, structured.structured_query, aggregated_fields(aggregations)
+        )
         response = _pb["RunAggregationQueryResponse"](
-            result=result, read_time=timestamp_from_us(self.db.now())
+            result=aggregate(aggregations, docs), read_time=timestamp_from_us(at)
         )
         if new and txn is not None:
             response.transaction = txn.id
@@ -253,20 +191,22 @@ class Firestore:
 
     def list_documents(self, request: Any) -> Any:
         database, parent = parse_parent(request.parent)
-        txn, _ = self._consistency(request, database)
+        txn, _, at = self._consistency(request, database)
         if request.order_by and request.order_by.strip() not in ("__name__", "__name__ asc"):
             raise invalid("list_documents only orders by __name__")
         if request.collection_id:
-            docs = {d.name: d for d in self.db.collection(parent, request.collection_id)}
+            docs = {d.name: d for d in self.db.collection(parent, request.collection_id, at)}
             prefix = f"{parent}/{request.collection_id}/"
         else:
             docs = {
-                d.name: d for d in self.db.descendants(parent, None) if _depth(d.name, parent) == 2
+                d.name: d
+                for d in self.db.descendants(parent, None, at)
+                if _depth(d.name, parent) == 2
             }
             prefix = f"{parent}/"
         names = set(docs)
         if request.show_missing:
-            for name in self.db.names_below(prefix):
+            for name in self.db.names_below(prefix, at):
                 parts = name[len(prefix) :].split("/")
                 if request.collection_id and len(parts) > 1:
                     names.add(prefix + parts[0])
@@ -282,7 +222,7 @@ class Firestore:
         for name in page:
             doc = docs.get(name)
             if txn is not None:
-                txn.reads.setdefault(name, doc.update_us if doc else None)
+                txn.read(name, doc)
             if doc is None:
                 response.documents.add(name=name)
             else:
@@ -291,8 +231,9 @@ class Firestore:
 
     def list_collection_ids(self, request: Any) -> Any:
         _, parent = parse_parent(request.parent)
+        at = self.read_time(request.read_time) if request.HasField("read_time") else None
         prefix = parent + "/"
-        ids = sorted({n[len(prefix) :].split("/", 1)[0] for n in self.db.names_below(prefix)})
+        ids = sorted({n[len(prefix) :].split("/", 1)[0] for n in self.db.names_below(prefix, at)})
         if request.page_token:
             ids = [i for i in ids if i > request.page_token]
         size = request.page_size if request.page_size > 0 else len(ids)
@@ -306,27 +247,33 @@ class Firestore:
         """Apply writes in order, all or nothing; return the commit time and write results."""
         commit_us = self.db.next_commit_time()
         state: dict[str, Stored | None] = {}
+        before: dict[str, Stored | None] = {}
         results = []
         for write in writes:
             name = target_of(write)
             if database_of(parse_doc_name(name).name) != database:
                 raise invalid(f"document {name!r} is not in database {database!r}")
-            current = state[name] if name in state else self.db.get(name)
+            if name not in state:
+                before[name] = self.db.get(name)
+            current = state[name] if name in state else before[name]
             state[name], result = apply_write(write, current, commit_us)
             results.append(result)
         if state:
-            self.db.apply(state)
+            self.db.apply(state, commit_us)
+            self.watch.committed(commit_us, before, state)
         return commit_us, results
 
     def commit(self, request: Any) -> Any:
         database = self._database(request.database)
         writes = list(request.writes)
         if request.transaction:
-            txn = self._transaction(database, request.transaction)
-            del self._transactions[txn.id]
+            txn = self.transactions.get(database, request.transaction)
+            self.transactions.end(txn)
             if txn.read_only and writes:
                 raise invalid("a read-only transaction cannot write")
-            self._validate(txn, {target_of(w) for w in writes})
+            self.transactions.validate(
+                txn, {target_of(w) for w in writes}, lambda plan: q.run(self.db, plan)
+            )
         commit_us, results = self._apply(database, writes)
         return _pb["CommitResponse"](
             write_results=results, commit_time=timestamp_from_us(commit_us)
@@ -393,41 +340,3 @@ _AUTO_ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 
 def _auto_id() -> str:
     return "".join(secrets.choice(_AUTO_ID_CHARS) for _ in range(20))
-
-
-def _numbers(docs: list[Stored], field_path: str) -> list[int | float]:
-    path = parse_field_path(field_path)
-    out: list[int | float] = []
-    for doc in docs:
-        value = get_field(doc.data.fields, path)
-        if value is None:
-            continue
-        kind = value.WhichOneof("value_type")
-        if kind == "integer_value":
-            out.append(int(value.integer_value))
-        elif kind == "double_value":
-            out.append(float(value.double_value))
-    return out
-
-
-def _aggregate(aggregation: Any, docs: list[Stored]) -> Any:
-    kind = aggregation.WhichOneof("operator")
-    if kind == "count":
-        count = len(docs)
-        if aggregation.count.HasField("up_to"):
-            if aggregation.count.up_to.value <= 0:
-                raise invalid("count up_to must be positive")
-            count = min(count, aggregation.count.up_to.value)
-        return Value(integer_value=count)
-    if kind == "sum":
-        numbers = _numbers(docs, aggregation.sum.field.field_path)
-        total = sum(numbers)
-        if all(isinstance(n, int) for n in numbers) and -(2**63) <= total < 2**63:
-            return Value(integer_value=int(total))
-        return Value(double_value=float(total))
-    if kind == "avg":
-        numbers = _numbers(docs, aggregation.avg.field.field_path)
-        if not numbers:
-            return Value(null_value=0)
-        return Value(double_value=sum(float(n) for n in numbers) / len(numbers))
-    raise invalid("an aggregation needs count, sum or avg")

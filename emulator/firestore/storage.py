@@ -1,30 +1,36 @@
-"""Documents on SQLite (WAL): one row per document, written in one SQLite transaction per commit.
+"""Documents on SQLite (WAL): one row per document, written in one SQLite transaction per commit,
+with the versions they replaced kept for an hour so reads at a past `read_time` are exact.
 
 A row keeps the document's fields as a serialized `MapValue`, its create and update times in
-integer microseconds, and its parent and collection id for queries. Like Firestore's automatic
-single-field indexes, table `numbers` indexes every top-level integer and double field (NaN
-aside) by (parent, collection, field, value, name): a query with a numeric range or equality
-filter reads only the documents in that range, in order, instead of its whole collection.
-Parsed field maps are cached by (name, update time), so repeated reads and queries do not parse
-the same bytes again. The commit clock is kept in the database too, so commit times stay
-strictly increasing across restarts, even when the last commit only deleted documents.
+integer microseconds, and its parent and collection id for queries. A write that replaces or
+deletes a document moves the old version to table `history` with the commit time that ended it,
+in the same SQLite transaction; versions that ended more than `RETENTION_US` ago are pruned
+(Firestore serves reads up to one hour old), and reads before the oldest time still exact (the
+`horizon`) are refused. Like Firestore's automatic single-field indexes, table `numbers` indexes
+every top-level integer and double field (NaN aside) by (parent, collection, field, value, name):
+a query with a numeric range or equality filter reads only the documents in that range, in
+order, instead of its whole collection. Parsed field maps are cached by (name, update time). The
+commit clock is kept in the database too, so commit times stay strictly increasing across
+restarts, even when the last commit only deleted documents.
 """
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
-import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .numbers import Range, digest, load_exemptions, numbers
 from .paths import parse_doc_name, prefix_upper_bound
 from .values import MapValue
 
-__all__ = ["Database", "Range", "Stored", "load_exemptions"]
+__all__ = ["RETENTION_US", "Database", "Range", "Stored", "load_exemptions"]
+
+RETENTION_US = 3600 * 1_000_000  # versions are kept this long after they were replaced
+_PRUNE_EVERY_US = 60 * 1_000_000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS docs (
@@ -47,50 +53,24 @@ CREATE TABLE IF NOT EXISTS numbers (
     PRIMARY KEY (parent, collection, field, value, name)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS numbers_by_name ON numbers (name);
+CREATE TABLE IF NOT EXISTS history (
+    name TEXT NOT NULL,
+    parent TEXT NOT NULL,
+    collection TEXT NOT NULL,
+    create_us INTEGER NOT NULL,
+    update_us INTEGER NOT NULL,
+    end_us INTEGER NOT NULL,
+    fields BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS history_by_name ON history (name, end_us);
+CREATE INDEX IF NOT EXISTS history_by_end ON history (end_us);
 """
-_NUMBERS_VERSION = 1  # with the exemptions' digest, meta key 'numbers': the index is complete
-
-
-@dataclass(frozen=True, slots=True)
-class Range:
-    """Bounds on one top-level numeric field (None: unbounded on that side)."""
-
-    field: str
-    low: float | int | None = None
-    low_inclusive: bool = True
-    high: float | int | None = None
-    high_inclusive: bool = True
-
-
-def load_exemptions(path: Path) -> frozenset[tuple[str, str]]:
-    """(collection group, field) pairs a Firestore index configuration (`firestore.indexes.json`,
-    the format `firebase deploy` and `gcloud` take) exempts from single-field indexing: its
-    `fieldOverrides` with `"indexes": []`. ValueError naming the file when it is not one."""
-    try:
-        config = json.loads(path.read_text())
-        overrides = config.get("fieldOverrides", [])
-        return frozenset(
-            (str(o["collectionGroup"]), str(o["fieldPath"]))
-            for o in overrides
-            if isinstance(o, dict) and o.get("indexes") == []
-        )
-    except (OSError, ValueError, AttributeError, KeyError, TypeError) as exc:
-        raise ValueError(f"{path}: not a Firestore index configuration ({exc})") from None
-
-
-def _digest(exempt: frozenset[tuple[str, str]]) -> int:
-    return _NUMBERS_VERSION << 32 | zlib.crc32(json.dumps(sorted(exempt)).encode())
-
-
-def _numbers(data: Any) -> Iterator[tuple[str, float | int]]:
-    """The top-level integer and double fields of a document's `MapValue` (NaN is unordered)."""
-    for field, value in data.fields.items():
-        kind = value.WhichOneof("value_type")
-        if kind == "integer_value":
-            yield field, value.integer_value
-        elif kind == "double_value" and value.double_value == value.double_value:
-            yield field, value.double_value
-
+_COLUMNS = "name, create_us, update_us, fields"
+_ARCHIVE = (
+    "INSERT INTO history (name, parent, collection, create_us, update_us, end_us, fields)"
+    " SELECT name, parent, collection, create_us, update_us, ?, fields FROM docs"
+    " WHERE name = ? AND update_us != ?"
+)
 
 _CACHE_LIMIT = 100_000
 
@@ -106,6 +86,17 @@ class Stored:
     update_us: int
 
 
+def _as_of(current: str, past: str) -> str:
+    """SQL for the versions valid at a time `:at`: current rows written by then, and replaced
+    versions written by then and replaced after it. `current` and `past` are WHERE clauses
+    (with named parameters) on `docs` and on `history`."""
+    return (
+        f"SELECT {_COLUMNS} FROM docs WHERE {current} AND update_us <= :at"
+        f" UNION ALL SELECT {_COLUMNS} FROM history"
+        f" WHERE {past} AND update_us <= :at AND end_us > :at"
+    )
+
+
 class Database:
     """All documents of every project and database the emulator serves, in one SQLite file."""
 
@@ -117,18 +108,27 @@ class Database:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")  # survives kill -9; WAL fsyncs at checkpoint
         self._db.executescript(_SCHEMA)
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'clock'").fetchone()
-        self._clock = int(row[0]) if row else 0
+        self._clock = self._meta("clock") or 0
+        horizon = self._meta("horizon")
+        if horizon is None:  # new, or from before history was kept: exact from now on
+            has_docs = self._db.execute("SELECT 1 FROM docs LIMIT 1").fetchone() is not None
+            horizon = self._clock if has_docs else 0
+            self._db.execute("INSERT INTO meta (key, value) VALUES ('horizon', ?)", (horizon,))
+        self._horizon = horizon
+        self._pruned_us = 0
         self._cache: dict[str, tuple[int, Any]] = {}
         self._exempt = frozenset(exempt)
         self._index_numbers()
 
+    def _meta(self, key: str) -> int | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return int(row[0]) if row else None
+
     def _index_numbers(self) -> None:
         """Build the numeric index for documents stored before it existed or under other
         exemptions."""
-        digest = _digest(self._exempt)
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'numbers'").fetchone()
-        if row and row[0] == digest:
+        wanted = digest(self._exempt)
+        if self._meta("numbers") == wanted:
             return
         db = self._db
         db.execute("BEGIN IMMEDIATE")
@@ -137,7 +137,7 @@ class Database:
             rows = db.execute("SELECT name, parent, collection, fields FROM docs")
             for name, parent, collection, blob in rows:  # streamed: any size of database
                 self._insert_numbers(name, parent, collection, MapValue.FromString(blob))
-            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('numbers', ?)", (digest,))
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('numbers', ?)", (wanted,))
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -146,7 +146,7 @@ class Database:
     def _insert_numbers(self, name: str, parent: str, collection: str, data: Any) -> None:
         rows = [
             (parent, collection, field, value, name)
-            for field, value in _numbers(data)
+            for field, value in numbers(data)
             if (collection, field) not in self._exempt
         ]
         if rows:
@@ -174,6 +174,16 @@ class Database:
         """A read time: now, but never before the latest commit."""
         return max(time.time_ns() // 1000, self._clock)
 
+    @property
+    def last_commit(self) -> int:
+        """The latest commit time (0 before the first): reads at or after it see today's state."""
+        return self._clock
+
+    @property
+    def horizon(self) -> int:
+        """The oldest read time answered exactly: versions replaced before it are pruned."""
+        return self._horizon
+
     # -- reads ----------------------------------------------------------------------------------
 
     def _parse(self, name: str, update_us: int, blob: bytes) -> Any:
@@ -186,23 +196,43 @@ class Database:
         self._cache[name] = (update_us, data)
         return data
 
-    def _rows(self, sql: str, args: Iterable[Any]) -> Iterator[Stored]:
-        for name, create_us, update_us, blob in self._db.execute(sql, tuple(args)):
+    def _rows(self, sql: str, args: Any) -> Iterator[Stored]:
+        for name, create_us, update_us, blob in self._db.execute(sql, args):
             yield Stored(name, self._parse(name, update_us, blob), create_us, update_us)
 
-    def get(self, name: str) -> Stored | None:
-        rows = self._rows(
-            "SELECT name, create_us, update_us, fields FROM docs WHERE name = ?", (name,)
-        )
-        return next(rows, None)
+    def _past(self, sql: str, args: dict[str, Any]) -> Iterator[Stored]:
+        for name, create_us, update_us, blob in self._db.execute(sql, args):
+            cached = self._cache.get(name)
+            if cached is not None and cached[0] == update_us:
+                data = cached[1]
+            else:
+                data = MapValue.FromString(blob)  # an old version: kept out of the cache
+            yield Stored(name, data, create_us, update_us)
 
-    def collection(self, parent: str, collection: str) -> Iterator[Stored]:
-        """The documents directly in `parent/collection`."""
-        return self._rows(
-            "SELECT name, create_us, update_us, fields FROM docs"
-            " WHERE parent = ? AND collection = ?",
-            (parent, collection),
+    def _current(self, at: int | None) -> bool:
+        return at is None or at >= self._clock
+
+    def get(self, name: str, at: int | None = None) -> Stored | None:
+        """The document, as it is or as it was at `at` (microseconds), or None."""
+        if self._current(at):
+            return next(self._rows(f"SELECT {_COLUMNS} FROM docs WHERE name = ?", (name,)), None)
+        sql = _as_of("name = :name", "name = :name")
+        return next(self._past(sql, {"name": name, "at": at}), None)
+
+    def collection(self, parent: str, collection: str, at: int | None = None) -> Iterator[Stored]:
+        """The documents directly in `parent/collection` (as they were at `at`)."""
+        if self._current(at):
+            return self._rows(
+                f"SELECT {_COLUMNS} FROM docs WHERE parent = ? AND collection = ?",
+                (parent, collection),
+            )
+        low = f"{parent}/{collection}/"
+        sql = _as_of(
+            "parent = :parent AND collection = :collection",
+            "name >= :low AND name < :high AND parent = :parent AND collection = :collection",
         )
+        args = {"parent": parent, "collection": collection, "at": at}
+        return self._past(sql, {**args, "low": low, "high": prefix_upper_bound(low)})
 
     def in_range(
         self, parent: str, collection: str, bounds: Range, *, descending: bool = False
@@ -222,40 +252,49 @@ class Database:
             "SELECT d.name, d.create_us, d.update_us, d.fields"
             " FROM numbers n JOIN docs d ON d.name = n.name"
             f" WHERE {' AND '.join(where)} ORDER BY n.value {direction}, n.name {direction}",
-            args,
+            tuple(args),
         )
 
-    def descendants(self, parent: str, collection: str | None) -> Iterator[Stored]:
-        """Documents anywhere below `parent` (a collection group), optionally of one collection."""
+    def descendants(
+        self, parent: str, collection: str | None, at: int | None = None
+    ) -> Iterator[Stored]:
+        """Documents anywhere below `parent` (a collection group), optionally of one collection,
+        as they were at `at`."""
         low = parent + "/"
-        high = prefix_upper_bound(low)
+        args: dict[str, Any] = {"low": low, "high": prefix_upper_bound(low), "at": at}
+        where = "name >= :low AND name < :high"
         if collection:
-            return self._rows(
-                "SELECT name, create_us, update_us, fields FROM docs"
-                " WHERE collection = ? AND name >= ? AND name < ?",
-                (collection, low, high),
-            )
-        return self._rows(
-            "SELECT name, create_us, update_us, fields FROM docs WHERE name >= ? AND name < ?",
-            (low, high),
-        )
+            where += " AND collection = :collection"
+            args["collection"] = collection
+        if self._current(at):
+            return self._rows(f"SELECT {_COLUMNS} FROM docs WHERE {where}", args)
+        return self._past(_as_of(where, where), args)
 
-    def names_below(self, prefix: str) -> Iterator[str]:
-        """Names of every stored document whose name starts with `prefix`."""
-        high = prefix_upper_bound(prefix)
-        for (name,) in self._db.execute(
-            "SELECT name FROM docs WHERE name >= ? AND name < ?", (prefix, high)
-        ):
+    def names_below(self, prefix: str, at: int | None = None) -> Iterator[str]:
+        """Names of every document whose name starts with `prefix` (that existed at `at`)."""
+        args = {"low": prefix, "high": prefix_upper_bound(prefix), "at": at}
+        where = "name >= :low AND name < :high"
+        if self._current(at):
+            sql = f"SELECT name FROM docs WHERE {where}"
+        else:
+            sql = (
+                f"SELECT name FROM docs WHERE {where} AND update_us <= :at UNION ALL"
+                f" SELECT name FROM history WHERE {where} AND update_us <= :at AND end_us > :at"
+            )
+        for (name,) in self._db.execute(sql, args):
             yield name
 
     # -- writes ---------------------------------------------------------------------------------
 
-    def apply(self, puts: dict[str, Stored | None]) -> None:
-        """Store every document of `puts` (None deletes it), and the clock, atomically."""
+    def apply(self, puts: dict[str, Stored | None], commit_us: int | None = None) -> None:
+        """Store every document of `puts` (None deletes it), and the clock, atomically; the
+        versions they replace (at `commit_us`, default the latest commit time) go to history."""
+        end_us = self._clock if commit_us is None else commit_us
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
             for name, doc in puts.items():
+                db.execute(_ARCHIVE, (end_us, name, -1 if doc is None else doc.update_us))
                 db.execute("DELETE FROM numbers WHERE name = ?", (name,))
                 self._cache.pop(name, None)
                 if doc is None:
@@ -273,7 +312,23 @@ class Database:
             db.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('clock', ?)", (self._clock,)
             )
+            if end_us - self._pruned_us >= _PRUNE_EVERY_US:
+                self._prune(end_us)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
+
+    def _prune(self, now_us: int) -> None:
+        """Drop versions replaced more than `RETENTION_US` before `now_us` (in the caller's
+        SQLite transaction) and move the horizon up to match."""
+        cutoff = now_us - RETENTION_US
+        self._pruned_us = now_us
+        if cutoff <= self._horizon:
+            return
+        pruned = self._db.execute("DELETE FROM history WHERE end_us <= ?", (cutoff,)).rowcount
+        if pruned:  # nothing lost, nothing to refuse: the horizon stays
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('horizon', ?)", (cutoff,)
+            )
+            self._horizon = cutoff  # a rollback of this commit would only make it stricter

@@ -8,7 +8,7 @@ from typing import Any
 from google.cloud.firestore_v1.types import document as _document
 from google.protobuf import timestamp_pb2
 
-from .paths import path_key
+from .paths import check_reference, path_key
 
 __all__ = [
     "ARRAY",
@@ -19,6 +19,7 @@ __all__ = [
     "MapValue",
     "Timestamp",
     "Value",
+    "check_references",
     "delete_field",
     "get_field",
     "is_nan",
@@ -91,6 +92,19 @@ def sort_key(value: Any) -> tuple[Any, ...]:
         fields = value.map_value.fields
         return (MAP, tuple((k, sort_key(fields[k])) for k in sorted(fields)))
     return (_OTHER, value.SerializeToString())
+
+
+def check_references(value: Any) -> None:
+    """INVALID_ARGUMENT when a reference anywhere in the value does not name a document."""
+    kind = value.WhichOneof("value_type")
+    if kind == "reference_value":
+        check_reference(value.reference_value)
+    elif kind == "array_value":
+        for item in value.array_value.values:
+            check_references(item)
+    elif kind == "map_value":
+        for item in value.map_value.fields.values():
+            check_references(item)
 
 
 def type_rank(value: Any) -> int:

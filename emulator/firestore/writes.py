@@ -1,6 +1,6 @@
 """One `Write` applied to one document: preconditions, update masks and field transforms.
 
-Pure functions over protobuf messages; `commit.py` runs them for every write of a request and
+Pure functions over protobuf messages; `service.py` runs them for every write of a request and
 stores the results atomically.
 """
 
@@ -11,7 +11,7 @@ from typing import Any
 from google.cloud.firestore_v1.types import write as _write
 
 from .errors import already_exists, failed_precondition, invalid, not_found
-from .paths import parse_field_path
+from .paths import check_reference, parse_field_path
 from .storage import Stored
 from .values import (
     MapValue,
@@ -23,8 +23,9 @@ from .values import (
     timestamp_from_us,
     us_from_timestamp,
 )
+from .vectors import vector_of
 
-__all__ = ["MAX_DOCUMENT_BYTES", "apply_write", "target_of"]
+__all__ = ["MAX_DOCUMENT_BYTES", "apply_write", "check_values", "target_of"]
 
 WriteResult: Any = _write.WriteResult.pb()
 MAX_DOCUMENT_BYTES = 1_048_576
@@ -55,13 +56,37 @@ def _check_precondition(write: Any, name: str, current: Stored | None) -> None:
         if not precondition.exists and current is not None:
             raise already_exists(f"Document already exists: {name}")
     elif kind == "update_time":
+        # as Google's emulator answers: a base version later than the stored one is a bad
+        # request, an earlier one (or a missing document, version 0) a failed precondition
         wanted = us_from_timestamp(precondition.update_time)
-        if current is None:
-            raise not_found(f"No document to update: {name}")
-        if current.update_us != wanted:
+        stored = current.update_us if current is not None else 0
+        if current is not None and wanted > stored:
+            raise invalid(f"Invalid base version, it is greater than the stored version: {name}")
+        if stored != wanted:
             raise failed_precondition(
-                f"the stored version of {name} does not match the required base version"
+                f"the stored version ({stored}) does not match the required base version ({wanted})"
             )
+
+
+def check_values(fields: Any, in_array: bool = False) -> None:
+    """INVALID_ARGUMENT for what Firestore cannot store: an array directly in an array, or a
+    zero length vector (anywhere in the document)."""
+    for value in fields.values() if not in_array else fields:
+        kind = value.WhichOneof("value_type")
+        if kind == "reference_value":
+            check_reference(value.reference_value)
+        elif kind == "map_value":
+            inner = value.map_value.fields
+            if "__type__" in inner and (vector := vector_of(value)) is not None:
+                if not vector:
+                    raise invalid("Cannot have a zero length vector.")
+                if in_array:
+                    raise invalid("Cannot convert a vector value in an array value.")
+            check_values(inner)
+        elif kind == "array_value":
+            if in_array:
+                raise invalid("Cannot convert an array value in an array value.")
+            check_values(value.array_value.values, in_array=True)
 
 
 def _number(value: Any) -> int | float | None:
@@ -178,6 +203,7 @@ def apply_write(write: Any, current: Stored | None, commit_us: int) -> tuple[Sto
 
     data = MapValue()
     if kind == "update":
+        check_values(write.update.fields)
         if write.HasField("update_mask"):
             if current is not None:
                 data.CopyFrom(current.data)
