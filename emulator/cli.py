@@ -101,6 +101,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def run(args: argparse.Namespace) -> int:
+    os.umask(0o077)  # data, keys, databases and logs: this user's only (children inherit it)
     config = PlatformConfig(
         host=args.host,
         port=args.port,

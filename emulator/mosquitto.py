@@ -1,10 +1,13 @@
 """Mosquitto for the emulator: a generated configuration, dynamic security, service accounts.
 
-Devices log in with their id and token (see shared/broker). Three service accounts are generated
-once per data directory and kept in `<data-dir>/mosquitto/accounts.json` (mode 0600):
-`stratus-admin` (administers dynamic security), `stratus-bridge` (reads device traffic through a
-shared subscription) and `stratus-api` (publishes device config and commands). Anonymous access
-is off.
+Devices log in with their id and token (see shared/broker). On both listeners (MQTT and MQTT
+over WebSockets) Mosquitto replaces every client id by the username, and every account is also
+pinned to that client id in dynamic security: a session belongs to its account, and no other
+account can take it over or read it. Service accounts are generated once per data directory
+and kept in `<data-dir>/mosquitto/accounts.json` (mode 0600): `stratus-admin` (the emulator's
+own administration), one `stratus-bridge-<n>` per bridge process, and per function worker
+process a `stratus-api-<n>` (publishes device config and commands) and a `stratus-admin-<n>`
+(provisions devices). Anonymous access is off; the security layout is `shared.broker.layout`.
 """
 
 from __future__ import annotations
@@ -17,12 +20,15 @@ import secrets
 import shutil
 import socket
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from shared.broker.dynsec import DynamicSecurity, DynsecError
+from emulator.netif import interface_of
+from emulator.process import write_private
+from shared.broker import layout
+from shared.broker.dynsec import DynamicSecurity
 
-__all__ = ["INSTALL_HINT", "Broker", "MosquittoMissing", "prepare"]
+__all__ = ["INSTALL_HINT", "PACKET_OVERHEAD", "Broker", "MosquittoMissing", "prepare"]
 
 INSTALL_HINT = (
     "Mosquitto 2.x is not installed: install it with `sudo apt-get install mosquitto` "
@@ -34,17 +40,11 @@ _PLUGIN_GLOBS = (
     "/usr/local/lib/mosquitto_dynamic_security.so",
     "/usr/lib/*/mosquitto/mosquitto_dynamic_security.so",
 )
-SERVICE_ROLES: dict[str, list[dict[str, object]]] = {
-    "stratus-bridge": [
-        {"acltype": "subscribePattern", "topic": "$share/+/devices/#", "allow": True},
-        {"acltype": "subscribePattern", "topic": "$share/+/+", "allow": True},
-        {"acltype": "subscribePattern", "topic": "devices/#", "allow": True},
-    ],
-    "stratus-api": [
-        {"acltype": "publishClientSend", "topic": "devices/+/config", "allow": True},
-        {"acltype": "publishClientSend", "topic": "devices/+/commands/#", "allow": True},
-    ],
-}
+ADMIN = "stratus-admin"
+# a PUBLISH packet's bytes beyond its payload: fixed header, topic (up to 64 KiB), packet id
+# and MQTT 5 properties; a payload above the body limit that fits under it is dead-lettered
+PACKET_OVERHEAD = 64 * 1024 + 1024
+LAYOUT_VERSION = "2"  # pinned sessions, receive denied by default, one account per bridge
 
 
 class MosquittoMissing(RuntimeError):
@@ -57,55 +57,69 @@ class Broker:
 
     argv: list[str]
     host: str
-    port: int
-    ws_port: int
+    port: int  # MQTT
+    ws_port: int  # MQTT over WebSockets
     accounts: dict[str, str]  # username -> password
+    bridges: int = 1
+    workers: int = 1
+    home: Path | None = field(default=None, compare=False)
+
+    @property
+    def local_host(self) -> str:
+        """Where the platform's own processes reach the broker."""
+        return _connectable(self.host)
 
     def env(self) -> dict[str, str]:
-        """Variables telling functions and the bridge where the broker is and how to log in."""
+        """Where the broker is; each process adds its own login (`bridge_env`, `worker_env`)."""
+        return {"STRATUS_MQTT_HOST": self.local_host, "STRATUS_MQTT_PORT": str(self.port)}
+
+    def bridge_env(self, n: int) -> dict[str, str]:
+        """The login of bridge process `n` (its own account, so its own session)."""
+        name = layout.bridge_account(n)
         return {
-            "STRATUS_MQTT_HOST": self.host,
-            "STRATUS_MQTT_PORT": str(self.port),
-            "STRATUS_MQTT_WS_PORT": str(self.ws_port),
-            "STRATUS_MQTT_ADMIN_USERNAME": "stratus-admin",
-            "STRATUS_MQTT_ADMIN_PASSWORD": self.accounts["stratus-admin"],
-            "STRATUS_MQTT_BRIDGE_USERNAME": "stratus-bridge",
-            "STRATUS_MQTT_BRIDGE_PASSWORD": self.accounts["stratus-bridge"],
-            "STRATUS_MQTT_API_USERNAME": "stratus-api",
-            "STRATUS_MQTT_API_PASSWORD": self.accounts["stratus-api"],
+            "STRATUS_MQTT_BRIDGE_USERNAME": name,
+            "STRATUS_MQTT_BRIDGE_PASSWORD": self.accounts[name],
         }
+
+    def worker_env(self, n: int) -> dict[str, str]:
+        """The API and admin logins of function worker process `n`."""
+        api, admin = layout.worker_accounts(n)
+        return {
+            "STRATUS_MQTT_API_USERNAME": api,
+            "STRATUS_MQTT_API_PASSWORD": self.accounts[api],
+            "STRATUS_MQTT_ADMIN_USERNAME": admin,
+            "STRATUS_MQTT_ADMIN_PASSWORD": self.accounts[admin],
+        }
+
+    def login(self, username: str) -> tuple[str, int, str, str]:
+        """(host, port, username, password) of a service account."""
+        return self.local_host, self.port, username, self.accounts[username]
 
     def ready(self) -> bool:
         try:
-            with socket.create_connection((self.host, self.port), timeout=0.5):
+            with socket.create_connection((self.local_host, self.port), timeout=0.5):
                 return True
         except OSError:
             return False
 
     def configure(self) -> None:
-        """Create or refresh the service accounts (idempotent; run after every start)."""
-        admin = DynamicSecurity(
-            self.host, self.port, "stratus-admin", self.accounts["stratus-admin"]
+        """Apply the security layout (idempotent; run after every start). Device accounts of an
+        older layout are brought up to date once."""
+        marker = self.home / "layout" if self.home else None
+        migrate = marker is not None and (
+            not marker.exists() or marker.read_text().strip() != LAYOUT_VERSION
         )
+        admin = DynamicSecurity(*self.login(ADMIN))
         try:
-            for name, acls in SERVICE_ROLES.items():
-                try:
-                    admin.run("createRole", rolename=name, acls=acls)
-                except DynsecError as exc:
-                    if "already exists" not in exc.message:
-                        raise
-                try:
-                    admin.run(
-                        "createClient",
-                        username=name,
-                        password=self.accounts[name],
-                        roles=[{"rolename": name}],
-                    )
-                except DynsecError as exc:
-                    if "already exists" not in exc.message:
-                        raise
+            layout.apply(admin, self.accounts, admin=ADMIN, migrate=migrate)
         finally:
             admin.close()
+        if marker is not None and migrate:
+            write_private(marker, LAYOUT_VERSION + "\n")
+
+
+def _connectable(host: str) -> str:
+    return "127.0.0.1" if host in ("", "0.0.0.0") else "::1" if host == "::" else host
 
 
 def _find() -> tuple[str, str, str]:
@@ -119,51 +133,91 @@ def _find() -> tuple[str, str, str]:
     return binary, ctrl, plugin
 
 
-def _write_private(path: Path, text: str) -> None:
-    temp = path.with_suffix(".tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(text)
-    temp.replace(path)
+def _accounts(path: Path, bridges: int, workers: int) -> dict[str, str]:
+    """The service accounts of this data directory, adding those more processes need."""
+    accounts: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    wanted = [ADMIN, *(layout.bridge_account(n) for n in range(1, bridges + 1))]
+    wanted += [name for n in range(1, workers + 1) for name in layout.worker_accounts(n)]
+    missing = [name for name in wanted if name not in accounts]
+    stale = [name for name in layout.LEGACY_ACCOUNTS if name in accounts]
+    for name in missing:
+        accounts[name] = secrets.token_urlsafe(24)
+    for name in stale:
+        del accounts[name]
+    if missing or stale:
+        write_private(path, json.dumps(accounts, indent=2))
+    return accounts
 
 
-def prepare(data_dir: Path, host: str, port: int, ws_port: int) -> Broker:
-    """Write the configuration (and, on first start, the accounts and dynamic-security file)."""
+def _ws_listener(port: int, host: str) -> str:
+    """Mosquitto 2.0's WebSockets listener (libwebsockets) binds to an interface name, not an
+    address: `listener 9001 127.0.0.1` listens on every interface. Name the interface that
+    holds `host` instead."""
+    if host in ("", "0.0.0.0", "::"):
+        return f"listener {port}"
+    name = interface_of(host)
+    if name is None:
+        raise ValueError(
+            f"MQTT over WebSockets cannot listen on {host!r}: no network interface of this "
+            "machine has that address (use one of its addresses, or 0.0.0.0)"
+        )
+    return f"listener {port} {name}"
+
+
+def prepare(
+    data_dir: Path,
+    host: str,
+    port: int,
+    ws_port: int,
+    *,
+    bridges: int = 1,
+    workers: int = 1,
+    max_payload: int = 1024 * 1024,
+) -> Broker:
+    """Write the configuration (and, on first start, the accounts and dynamic-security file).
+
+    `max_payload` is the platform's body limit (STRATUS_MAX_BODY_BYTES): the broker cuts a
+    client that sends a larger packet (payload plus PACKET_OVERHEAD), so nothing it could never
+    deliver is acknowledged; MQTT 5 clients learn the bound in the CONNACK.
+    """
     binary, ctrl, plugin = _find()
     home = data_dir / "mosquitto"
     home.mkdir(parents=True, exist_ok=True, mode=0o700)
-    accounts_file = home / "accounts.json"
-    if accounts_file.exists():
-        accounts = json.loads(accounts_file.read_text())
-    else:
-        accounts = {name: secrets.token_urlsafe(24) for name in ("stratus-admin", *SERVICE_ROLES)}
-        _write_private(accounts_file, json.dumps(accounts, indent=2))
+    accounts = _accounts(home / "accounts.json", bridges, workers)
     dynsec_file = home / "dynamic-security.json"
     if not dynsec_file.exists():
         subprocess.run(
-            [ctrl, "dynsec", "init", str(dynsec_file), "stratus-admin", accounts["stratus-admin"]],
+            [ctrl, "dynsec", "init", str(dynsec_file), ADMIN, accounts[ADMIN]],
             check=True,
             capture_output=True,
         )
+        dynsec_file.chmod(0o600)
+    layout.pin_in_file(dynsec_file, ADMIN)
     conf = home / "mosquitto.conf"
-    conf.write_text(
+    write_private(
+        conf,
         "# Generated by the Stratus emulator at every start; edit emulator/mosquitto.py instead.\n"
         f"user {getpass.getuser()}\n"  # run as us even when we are root (it would switch)
         "per_listener_settings false\n"
         "allow_anonymous false\n"
+        "# a session belongs to its account: the client id becomes the username\n"
         f"listener {port} {host}\n"
         "protocol mqtt\n"
-        f"listener {ws_port} {host}\n"
+        "use_username_as_clientid true\n"
+        f"{_ws_listener(ws_port, host)}\n"
         "protocol websockets\n"
+        "use_username_as_clientid true\n"
         f"plugin {plugin}\n"
         f"plugin_opt_config_file {dynsec_file}\n"
+        f"max_packet_size {max_payload + PACKET_OVERHEAD}\n"
         "persistence true\n"
         f"persistence_location {home}/\n"
-        "autosave_interval 30\n"
+        "autosave_on_changes true\n"
+        "autosave_interval 1\n"  # with on_changes: a snapshot after every change (see docs)
         "max_queued_messages 100000\n"
         "max_inflight_messages 1000\n"
         "log_dest stdout\n"
         "log_type error\nlog_type warning\nlog_type notice\n"
-        "connection_messages false\n"
+        "connection_messages false\n",
     )
-    return Broker([binary, "-c", str(conf)], host, port, ws_port, accounts)
+    return Broker([binary, "-c", str(conf)], host, port, ws_port, accounts, bridges, workers, home)

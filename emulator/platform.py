@@ -6,6 +6,7 @@ import json
 import os
 import secrets
 import socket
+import subprocess
 import sys
 import urllib.error
 import urllib.request
@@ -15,9 +16,10 @@ from pathlib import Path
 from emulator import bootstrap
 from emulator.mosquitto import Broker, MosquittoMissing
 from emulator.mosquitto import prepare as prepare_broker
-from emulator.process import check_port
-from emulator.supervisor import Component, Supervisor
+from emulator.process import check_port, die_with_parent, make_private, write_private
+from emulator.supervisor import Component, StartupError, Supervisor
 from shared.manifest import Manifest, ManifestError, load
+from shared.settings import settings
 
 __all__ = ["Platform", "PlatformConfig"]
 
@@ -61,9 +63,7 @@ INDEX_CONFIG = "infra/firestore.indexes.json"  # relative to the manifest's fold
 
 
 def _write_json(path: Path, data: dict[str, object]) -> None:
-    temp = path.with_suffix(".tmp")
-    temp.write_text(json.dumps(data, indent=2) + "\n")
-    temp.replace(path)
+    write_private(path, json.dumps(data, indent=2) + "\n")
 
 
 def function_environment(manifest: Manifest) -> dict[str, str]:
@@ -98,6 +98,8 @@ class Platform:
         self.endpoints_file = config.data_dir / "endpoints.json"
         self.ready_file = self.run_dir / "ready"
         self.push_token = secrets.token_urlsafe(24)
+        config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private(config.data_dir)  # keys, databases, accounts: this user's only
         self.supervisor = Supervisor(config.data_dir / "logs", verbose=config.verbose)
         self.broker: Broker | None = None
         self.broker_problem = ""
@@ -107,6 +109,9 @@ class Platform:
                 host,
                 check_port("mqtt", host, config.mqtt_port),
                 check_port("mqtt-ws", host, config.mqtt_ws_port),
+                bridges=config.bridges,
+                workers=config.workers,
+                max_payload=settings().max_body_bytes,
             )
         except MosquittoMissing as exc:
             self.broker_problem = str(exc)
@@ -149,11 +154,22 @@ class Platform:
                     "STRATUS_PUSH_TOKEN": self.push_token,
                     "STRATUS_READY_FILE": str(self.ready_file),
                     "STRATUS_DATA_DIR": str(self.config.data_dir),
+                    **self._worker_accounts(),
                 },
                 ready=lambda: _http_answers(f"{self.base_url}/healthz"),
             )
         )  # fmt: skip
         return parts
+
+    def _worker_accounts(self) -> dict[str, str]:
+        """How the host's workers claim MQTT logins of their own (emulator/host/accounts.py)."""
+        if self.broker is None or self.broker.home is None:
+            return {}
+        return {
+            "STRATUS_MQTT_ACCOUNTS_FILE": str(self.broker.home / "accounts.json"),
+            "STRATUS_MQTT_WORKERS": str(self.config.workers),
+            "STRATUS_MQTT_LOCK_DIR": str(self.run_dir),
+        }
 
     def gateways(self) -> list[Component]:
         """Connection holders, started once the bus has its topics: the WebSocket ingest and,
@@ -178,6 +194,7 @@ class Platform:
                     [sys.executable, "-m", "gateways.bridge"],
                     env={
                         **self.env,
+                        **self.broker.bridge_env(n),
                         "STRATUS_BRIDGE_ID": f"emulator-{n}",
                         "STRATUS_BRIDGE_READY_FILE": str(ready_file),
                     },
@@ -218,17 +235,31 @@ class Platform:
             print(f"warning: {self.broker_problem}", file=sys.stderr, flush=True)
         for component in self.components():
             self.supervisor.start(component)
-            if component.name == "firestore":
-                bootstrap.seed(self.config.data_dir, self.env)
-        from emulator.bus_setup import ensure_bus
-
-        ensure_bus(self.manifest, self.config.project, self.base_url, self.push_token)
+        self._setup()
         for component in self.gateways():
             self.supervisor.start(component)
         if self.manifest.schedules:
             self.supervisor.start(self.scheduler())
         _write_json(self.endpoints_file, self.endpoints())
         self.ready_file.touch()
+
+    def _setup(self) -> None:
+        """Seed the store and create the bus' topics and subscriptions in a child process
+        (`emulator.setup`): this process never loads gRPC, so forking children stays safe."""
+        process = subprocess.Popen(
+            [sys.executable, "-m", "emulator.setup", "--data-dir", str(self.config.data_dir),
+             "--manifest", str(self.config.manifest), "--project", self.config.project,
+             "--base-url", self.base_url],
+            env={**os.environ, **self.env, "STRATUS_PUSH_TOKEN": self.push_token},
+            stderr=subprocess.PIPE,
+            preexec_fn=die_with_parent,
+        )  # fmt: skip
+        _, errors = process.communicate()
+        if self.supervisor.stopping:
+            raise StartupError("interrupted while setting up the store and the bus")
+        if process.returncode != 0:
+            text = errors.decode(errors="replace").strip()
+            raise StartupError(f"setting up the store and the bus failed:\n{text}")
 
     def endpoints(self) -> dict[str, object]:
         broker = self.broker

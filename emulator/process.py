@@ -1,16 +1,26 @@
 """Process helpers shared by the emulator's parts: dying with the parent, finding free ports,
-tuning the garbage collector for a long-lived server."""
+private files, tuning the garbage collector for a long-lived server."""
 
 from __future__ import annotations
 
 import ctypes
 import errno
 import gc
+import os
 import signal
 import socket
 import sys
+from pathlib import Path
 
-__all__ = ["PortInUse", "check_port", "die_with_parent", "free_port", "server_collector"]
+__all__ = [
+    "PortInUse",
+    "check_port",
+    "die_with_parent",
+    "free_port",
+    "make_private",
+    "server_collector",
+    "write_private",
+]
 
 _PR_SET_PDEATHSIG = 1
 # Allocations (minus frees) between two collections of the youngest generation; CPython's is 700.
@@ -22,7 +32,7 @@ class PortInUse(RuntimeError):
 
     def __init__(self, name: str, host: str, port: int) -> None:
         super().__init__(f"{name} port {port} on {host} is already in use")
-        self.port = port
+        self.name, self.host, self.port = name, host, port
 
 
 def die_with_parent(sig: int = signal.SIGKILL) -> None:
@@ -52,6 +62,28 @@ def check_port(name: str, host: str, port: int) -> int:
                 raise PortInUse(name, host, port) from None
             raise
     return port
+
+
+def write_private(path: Path, text: str) -> None:
+    """Replace `path` atomically with `text`, readable and writable by this user only."""
+    temp = path.with_name(path.name + ".tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+    temp.replace(path)
+
+
+def make_private(root: Path) -> None:
+    """Take group and world access away from `root` and everything under it (directories 0700,
+    files 0600): a data directory made by an older version, or with a lax umask."""
+    root.chmod(0o700)
+    for folder, dirs, files in os.walk(root):
+        for name in dirs:
+            Path(folder, name).chmod(0o700)
+        for name in files:
+            path = Path(folder, name)
+            if not path.is_symlink():
+                path.chmod(path.stat().st_mode & 0o700)
 
 
 def server_collector() -> None:

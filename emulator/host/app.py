@@ -19,6 +19,7 @@ from typing import Any
 
 import orjson
 
+from emulator.host.accounts import claim_accounts
 from emulator.process import die_with_parent, server_collector
 from shared import logs
 from shared.errors import BadRequest, MethodNotAllowed, NotFound, PermissionDenied, StratusError
@@ -232,6 +233,7 @@ class Host:
 def create_app() -> Host:
     """Granian factory: build the host in each worker from the environment the supervisor set."""
     die_with_parent()
+    claim_accounts(os.environ)  # before any function builds its broker clients
     config = settings()
     logs.configure(config.log_level, "host")
     manifest = load(os.environ.get("STRATUS_MANIFEST", "serverless.yml"))

@@ -21,6 +21,7 @@ __all__ = [
     "BrokerSettings",
     "command_topic",
     "config_topic",
+    "device_acls",
     "device_topics",
     "state_topic",
 ]
@@ -34,6 +35,21 @@ def device_topics(device_id: str) -> dict[str, list[str]]:
         "publish": [f"devices/{device_id}/events/#", f"devices/{device_id}/state", device_id],
         "subscribe": [f"devices/{device_id}/config", f"devices/{device_id}/commands/#"],
     }
+
+
+def device_acls(device_id: str) -> list[dict[str, object]]:
+    """The device's dynamic-security ACLs: publish its own topics, subscribe to and receive
+    only its config and commands (nothing else is ever delivered to it)."""
+    topics = device_topics(device_id)
+    return (
+        [_allow("publishClientSend", topic) for topic in topics["publish"]]
+        + [_allow("subscribePattern", topic) for topic in topics["subscribe"]]
+        + [_allow("publishClientReceive", topic) for topic in topics["subscribe"]]
+    )
+
+
+def _allow(acltype: str, topic: str) -> dict[str, object]:
+    return {"acltype": acltype, "topic": topic, "allow": True}
 
 
 def config_topic(device_id: str) -> str:
@@ -85,7 +101,7 @@ class BrokerSettings:
     admin_password: str = ""
     api_username: str = "stratus-api"
     api_password: str = ""
-    bridge_username: str = "stratus-bridge"
+    bridge_username: str = "stratus-bridge-1"
     bridge_password: str = ""
 
     @classmethod
@@ -102,6 +118,6 @@ class BrokerSettings:
             admin_password=get("STRATUS_MQTT_ADMIN_PASSWORD", ""),
             api_username=get("STRATUS_MQTT_API_USERNAME", "stratus-api"),
             api_password=get("STRATUS_MQTT_API_PASSWORD", ""),
-            bridge_username=get("STRATUS_MQTT_BRIDGE_USERNAME", "stratus-bridge"),
+            bridge_username=get("STRATUS_MQTT_BRIDGE_USERNAME", "stratus-bridge-1"),
             bridge_password=get("STRATUS_MQTT_BRIDGE_PASSWORD", ""),
         )

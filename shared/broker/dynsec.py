@@ -41,7 +41,7 @@ class DynamicSecurity:
         self._connected = threading.Event()
         self._client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
-            client_id=f"stratus-admin-{id(self):x}",
+            client_id=username,  # one connection per account: its session is the account's
             protocol=mqtt.MQTTv5,
         )
         self._client.username_pw_set(username, password)

@@ -1,10 +1,10 @@
-"""The broker port on Mosquitto's dynamic-security plugin: one client and one role per device."""
+"""The broker port on Mosquitto's dynamic security: one pinned account and one role per device."""
 
 from __future__ import annotations
 
 import threading
 
-from shared.broker import device_topics
+from shared.broker import device_acls
 from shared.broker.dynsec import DynamicSecurity, DynsecError
 
 __all__ = ["MosquittoAdmin"]
@@ -31,15 +31,11 @@ class MosquittoAdmin:
         return f"device-{device_id}"
 
     def register_device(self, device_id: str, password: str) -> None:
+        """Create or refresh the device's account: its own topics only, pinned to the client
+        id equal to its id (no other client id logs in with it, and no other account's login
+        reaches its session: the device listeners replace a client id by the username)."""
         role = self.role_of(device_id)
-        topics = device_topics(device_id)
-        acls = [
-            {"acltype": "publishClientSend", "topic": topic, "allow": True}
-            for topic in topics["publish"]
-        ] + [
-            {"acltype": "subscribePattern", "topic": topic, "allow": True}
-            for topic in topics["subscribe"]
-        ]
+        acls = device_acls(device_id)
         try:
             self.dynsec.run("createRole", rolename=role, acls=acls)
         except DynsecError as exc:
@@ -50,6 +46,7 @@ class MosquittoAdmin:
                 "createClient",
                 username=device_id,
                 password=password,
+                clientid=device_id,
                 roles=[{"rolename": role}],
             )
         except DynsecError as exc:
@@ -57,6 +54,7 @@ class MosquittoAdmin:
                 raise
             # replacing the password disconnects a session that used the old one
             self.dynsec.run("setClientPassword", username=device_id, password=password)
+            self.dynsec.run("setClientId", username=device_id, clientid=device_id)
 
     def remove_device(self, device_id: str) -> None:
         for command, key, value in (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import threading
 from typing import Any
 
@@ -32,7 +31,7 @@ class MqttPublisher:
         self._early: dict[int, int] = {}  # PUBACKs that arrived before their publisher waited
         self._client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
-            client_id=f"stratus-api-{next(_ids)}-{id(self):x}",
+            client_id=username,  # one connection per account: its session is the account's
             protocol=mqtt.MQTTv5,
         )
         self._client.username_pw_set(username, password)
@@ -106,6 +105,3 @@ class MqttPublisher:
             self._client.disconnect()
             self._client.loop_stop()
             self._started = False
-
-
-_ids = itertools.count(1)

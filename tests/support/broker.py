@@ -21,7 +21,9 @@ __all__ = ["MqttClient", "running_broker"]
 
 @contextmanager
 def running_broker(data_dir: Path) -> Iterator[Broker]:
-    broker = prepare(data_dir, "127.0.0.1", free_port("127.0.0.1"), free_port("127.0.0.1"))
+    broker = prepare(
+        data_dir, "127.0.0.1", free_port("127.0.0.1"), free_port("127.0.0.1"), bridges=2
+    )
     process = subprocess.Popen(broker.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 10

@@ -23,9 +23,7 @@ from tests.support.waiting import until
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
     with running_broker(tmp_path_factory.mktemp("broker")) as running:
-        admin = MosquittoAdmin(
-            running.host, running.port, "stratus-admin", running.accounts["stratus-admin"]
-        )
+        admin = MosquittoAdmin(*running.login("stratus-admin"))
         for n in range(4):
             admin.register_device(f"c{n}", f"t{n}")
         admin.close()
@@ -34,7 +32,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
 
 @pytest.fixture(scope="module")
 def publisher(broker: Broker) -> Iterator[MqttPublisher]:
-    api = MqttPublisher(broker.host, broker.port, "stratus-api", broker.accounts["stratus-api"])
+    api = MqttPublisher(*broker.login("stratus-api-1"))
     yield api
     api.close()
 

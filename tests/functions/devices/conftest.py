@@ -26,8 +26,6 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
 
 @pytest.fixture(scope="module")
 def admin(broker: Broker) -> Iterator[MosquittoAdmin]:
-    client = MosquittoAdmin(
-        broker.host, broker.port, "stratus-admin", broker.accounts["stratus-admin"]
-    )
+    client = MosquittoAdmin(*broker.login("stratus-admin"))
     yield client
     client.close()

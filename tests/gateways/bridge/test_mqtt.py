@@ -27,24 +27,23 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
     with running_broker(tmp_path_factory.mktemp("broker")) as running:
-        admin = MosquittoAdmin(
-            running.host, running.port, "stratus-admin", running.accounts["stratus-admin"]
-        )
+        admin = MosquittoAdmin(*running.login("stratus-admin"))
         for n in range(3):
             admin.register_device(f"d{n}", f"t{n}")
         admin.close()
         yield running
 
 
-def _settings(broker: Broker, bridge_id: str, **env: str) -> BridgeSettings:
+def _settings(broker: Broker, n: int, **env: str) -> BridgeSettings:
+    """Bridge process `n` (1 or 2): its own account, so its own persistent session."""
     settings = BridgeSettings.from_env(
-        {**broker.env(), "STRATUS_BRIDGE_ID": bridge_id, "STRATUS_BRIDGE_MAX_DELAY_MS": "20", **env}
+        {**broker.env(), **broker.bridge_env(n), "STRATUS_BRIDGE_MAX_DELAY_MS": "20", **env}
     )
     return dataclasses.replace(settings, core=dataclasses.replace(settings.core, retry_delay=0.05))
 
 
-def _bridge(broker: Broker, bridge_id: str, bus: PubSubBus, **env: str) -> MqttBridge:
-    bridge = MqttBridge(_settings(broker, bridge_id, **env), bus, lambda device: "org1")
+def _bridge(broker: Broker, n: int, bus: PubSubBus, **env: str) -> MqttBridge:
+    bridge = MqttBridge(_settings(broker, n, **env), bus, lambda device: "org1")
     bridge.start()
     assert bridge.subscribed.wait(20)  # the SUBACK: from now on the broker routes to us
     return bridge
@@ -70,7 +69,7 @@ def test_two_bridges_share_the_load_and_together_get_everything(
     broker: Broker, bus: PubSubBus, reader: BusReader
 ) -> None:
     reader.create("telemetry-raw")
-    bridges = [_bridge(broker, f"share{n}", bus) for n in range(2)]
+    bridges = [_bridge(broker, n, bus) for n in (1, 2)]
     device = _device(broker, 0)
     _burst(device, 400)
     reader.wait_for("telemetry-raw", lambda got: len(_timestamps(reader)) >= 400)
@@ -85,7 +84,7 @@ def test_unacknowledged_messages_come_back_to_the_restarted_bridge(
     broker: Broker, bus: PubSubBus, reader: BusReader
 ) -> None:
     stuck = PubSubBus(f"{reader.project}-down")  # no topics there: every publish is refused
-    first = _bridge(broker, "crash", stuck, STRATUS_BRIDGE_RECEIVE_MAXIMUM="50")
+    first = _bridge(broker, 1, stuck, STRATUS_BRIDGE_RECEIVE_MAXIMUM="50")
     device = _device(broker, 1)
     _burst(device, 120, topic="devices/d1/events")
     assert until(lambda: first.bridge.stats["received"] == 50)
@@ -96,7 +95,7 @@ def test_unacknowledged_messages_come_back_to_the_restarted_bridge(
     # the broker honoured the receive maximum: 50 were handed out, none acknowledged
     assert first.bridge.stats["received"] == 50 and first.bridge.stats["published"] == 0
     reader.create("telemetry-raw")
-    second = _bridge(broker, "crash", bus, STRATUS_BRIDGE_RECEIVE_MAXIMUM="50")
+    second = _bridge(broker, 1, bus, STRATUS_BRIDGE_RECEIVE_MAXIMUM="50")
     reader.wait_for("telemetry-raw", lambda got: set(_timestamps(reader)) == set(range(120)))
     assert second.stop()
     device.close()
@@ -108,8 +107,8 @@ def test_api_config_and_commands_are_not_taken_by_the_bridge(
 ) -> None:
     for topic in BRIDGE_TOPICS:
         reader.create(topic)
-    bridge = _bridge(broker, "api", bus)
-    api = MqttPublisher(broker.host, broker.port, "stratus-api", broker.accounts["stratus-api"])
+    bridge = _bridge(broker, 1, bus)
+    api = MqttPublisher(*broker.login("stratus-api-1"))
     assert api.publish("devices/d2/commands/reboot", b"{}") is False  # nobody subscribed
     api.publish("devices/d2/config", b'{"version":1}', retain=True)
     device = _device(broker, 2)
@@ -130,7 +129,7 @@ def test_after_a_dropped_connection_only_the_redelivered_copies_are_acknowledged
     broker: Broker, pubsub: RunningService, bus: PubSubBus, reader: BusReader
 ) -> None:
     reader.create("telemetry-raw")
-    bridge = _bridge(broker, "drop", bus)
+    bridge = _bridge(broker, 1, bus)
     device = _device(broker, 0)
     pubsub.kill()  # the bus is down: nothing can be confirmed, so nothing is acknowledged
     try:
@@ -147,7 +146,7 @@ def test_after_a_dropped_connection_only_the_redelivered_copies_are_acknowledged
     assert bridge.bridge.stats["published"] == 60
     reader.wait_for("telemetry-raw", lambda got: set(_timestamps(reader)) == set(range(30)))
     assert bridge.stop()  # the broker confirmed it has read every acknowledgement
-    again = _bridge(broker, "drop", bus)
+    again = _bridge(broker, 1, bus)
     assert again.stop()
     assert again.bridge.stats["received"] == 0  # the session owed nothing: all were acknowledged
     device.close()
@@ -157,7 +156,7 @@ def test_a_clean_stop_under_load_loses_nothing(
     broker: Broker, bus: PubSubBus, reader: BusReader
 ) -> None:
     reader.create("telemetry-raw")
-    bridges = [_bridge(broker, f"load{n}", bus) for n in range(2)]
+    bridges = [_bridge(broker, n, bus) for n in (1, 2)]
     device = _device(broker, 1)
     _burst(device, 300, topic="devices/d1/events")
     assert until(lambda: bridges[0].bridge.stats["received"] > 0)

@@ -24,9 +24,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
 
 @pytest.fixture(scope="module")
 def admin(broker: Broker) -> Iterator[MosquittoAdmin]:
-    client = MosquittoAdmin(
-        broker.host, broker.port, "stratus-admin", broker.accounts["stratus-admin"]
-    )
+    client = MosquittoAdmin(*broker.login("stratus-admin"))
     yield client
     client.close()
 
@@ -92,26 +90,42 @@ def test_removed_device_is_cut_off_and_removal_is_idempotent(
 
 
 def test_service_accounts(broker: Broker) -> None:
-    bridge = MqttClient(broker, "stratus-bridge", broker.accounts["stratus-bridge"])
+    bridge = MqttClient(broker, "stratus-bridge-1", broker.accounts["stratus-bridge-1"])
     assert bridge.wait_connected()
     assert bridge.subscribe("$share/bridge/devices/#") == 1
+    assert bridge.subscribe("devices/#") == REFUSED  # only through the shared subscription
     assert bridge.publish("devices/x/config", b"{}") == REFUSED
     bridge.close()
-    api = MqttClient(broker, "stratus-api", broker.accounts["stratus-api"])
+    api = MqttClient(broker, "stratus-api-1", broker.accounts["stratus-api-1"])
     assert api.wait_connected()
     assert api.publish("devices/x/config", b"{}") < 128
     assert api.publish("devices/x/commands/reboot", b"{}") < 128
     assert api.publish("devices/x/events", b"{}") == REFUSED
+    assert api.subscribe("devices/#") == REFUSED
     api.close()
 
 
-def test_accounts_are_generated_once_and_private(broker: Broker, tmp_path: Path) -> None:
+def test_accounts_are_generated_once_per_process_and_private(
+    broker: Broker, tmp_path: Path
+) -> None:
     from emulator.mosquitto import prepare
 
     first = prepare(tmp_path, "127.0.0.1", 1, 2)
-    second = prepare(tmp_path, "127.0.0.1", 3, 4)
-    assert first.accounts == second.accounts
-    assert len(set(first.accounts.values())) == 3
-    assert (tmp_path / "mosquitto" / "accounts.json").stat().st_mode & 0o077 == 0
-    conf = (tmp_path / "mosquitto" / "mosquitto.conf").read_text()
+    second = prepare(tmp_path, "127.0.0.1", 3, 4, bridges=2, workers=2)
+    assert set(first.accounts) == {
+        "stratus-admin", "stratus-bridge-1", "stratus-api-1", "stratus-admin-1"
+    }  # fmt: skip
+    assert {k: v for k, v in second.accounts.items() if k in first.accounts} == first.accounts
+    assert set(second.accounts) - set(first.accounts) == {
+        "stratus-bridge-2", "stratus-api-2", "stratus-admin-2"
+    }  # fmt: skip
+    assert len(set(second.accounts.values())) == 7
+    assert second.bridge_env(2)["STRATUS_MQTT_BRIDGE_USERNAME"] == "stratus-bridge-2"
+    assert second.worker_env(2)["STRATUS_MQTT_API_USERNAME"] == "stratus-api-2"
+    home = tmp_path / "mosquitto"
+    for path in (home, *home.iterdir()):
+        assert path.stat().st_mode & 0o077 == 0, path
+    conf = (home / "mosquitto.conf").read_text()
     assert "allow_anonymous false" in conf and "listener 3 127.0.0.1" in conf
+    assert "listener 4 lo\n" in conf  # WebSockets bind to the interface holding the host
+    assert conf.count("use_username_as_clientid true") == 2  # both listeners

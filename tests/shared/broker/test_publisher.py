@@ -20,9 +20,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
     with running_broker(tmp_path_factory.mktemp("broker")) as running:
-        admin = MosquittoAdmin(
-            running.host, running.port, "stratus-admin", running.accounts["stratus-admin"]
-        )
+        admin = MosquittoAdmin(*running.login("stratus-admin"))
         admin.register_device("d1", "t1")
         admin.close()
         yield running
@@ -30,7 +28,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broker]:
 
 @pytest.fixture(scope="module")
 def publisher(broker: Broker) -> Iterator[MqttPublisher]:
-    client = MqttPublisher(broker.host, broker.port, "stratus-api", broker.accounts["stratus-api"])
+    client = MqttPublisher(*broker.login("stratus-api-1"))
     yield client
     client.close()
 
@@ -80,7 +78,7 @@ def test_refused_publish_and_bad_login_raise_unavailable(
 ) -> None:
     with pytest.raises(Unavailable, match="refused"):
         publisher.publish("devices/d1/events", b"{}")
-    stranger = MqttPublisher(broker.host, broker.port, "stratus-api", "wrong", timeout=1)
+    stranger = MqttPublisher(broker.host, broker.port, "stratus-api-1", "wrong", timeout=1)
     with pytest.raises(Unavailable, match="not connected"):
         stranger.publish(config_topic("d1"), b"{}")
     stranger.close()
