@@ -67,10 +67,10 @@ def http_function(
 
 
 def event_function(
-    name: str, handler: Callable[[Message], None], *, dead_letter: DeadLetter | None = None
+    name: str, handler: Callable[[Message], object], *, dead_letter: DeadLetter | None = None
 ) -> EventEntries:
-    """The entry points of the event function `name`: `handler` takes one bus message;
-    `dead_letter` parks the messages it refuses (see `shared.deadletter`)."""
+    """The entry points of the event function `name`: `handler` takes one bus message (what it
+    returns is ignored); `dead_letter` parks the messages it refuses (`shared.deadletter`)."""
     app = EventFunction(name, handler, dead_letter=dead_letter)
     return EventEntries(
         app, functions_framework.cloud_event_entry(app), openwhisk.trigger_action(app)

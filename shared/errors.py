@@ -25,7 +25,6 @@ __all__ = [
 class Disposition(enum.Enum):
     """What an event trigger does with a message whose handling raised this error."""
 
-    ACK = "ack"  # done with it: nothing more can or should happen
     RETRY = "retry"  # transient: let the bus redeliver it
     DEAD_LETTER = "dead_letter"  # poison: park it with its reason, never retry
 

@@ -103,7 +103,7 @@ class EventFunction:
     def __init__(
         self,
         name: str,
-        handler: Callable[[Message], None],
+        handler: Callable[[Message], object],
         *,
         dead_letter: DeadLetter | None = None,
         config: Settings | None = None,
@@ -118,9 +118,6 @@ class EventFunction:
             self.handler(message)
             return "ack"
         except StratusError as error:
-            if error.disposition is Disposition.ACK:
-                _log.info("message %s: %s (acknowledged)", message.id, error.message)
-                return "ack"
             if error.disposition is Disposition.DEAD_LETTER and self.dead_letter is not None:
                 self.dead_letter(message, error)
                 _log.warning("message %s dead-lettered: %s", message.id, error.message)

@@ -1,29 +1,18 @@
-"""Entry points of the consumers function: Cloud Run (`http`), OpenWhisk (`main`), the emulator."""
+"""Wiring of the consumers function: its core on a lazily built store, router, entry points."""
 
-from functools import lru_cache
+from __future__ import annotations
+
+from functools import cache
 
 from functions.consumers.api import build_router
 from functions.consumers.service import Consumers
 from shared import clients
-from shared.auth import Authenticator
-from shared.directory import version_lookup
-from shared.function import HttpFunction
-from shared.platforms import functions_framework, openwhisk
+from shared.entry import http_function
 
-MAX_BODY_BYTES = 64 * 1024
+__all__ = ["app", "http", "main"]
 
+_consumers = cache(lambda: Consumers(clients.store()))  # built on the first request
 
-@lru_cache(maxsize=1)
-def consumers() -> Consumers:
-    return Consumers(clients.store())
-
-
-authenticator = Authenticator(version_lookup(clients.store))
-app = HttpFunction(
-    "consumers",
-    build_router(consumers),
-    middlewares=[authenticator.middleware],
-    max_body_bytes=MAX_BODY_BYTES,
+app, http, main = http_function(
+    "consumers", build_router(_consumers), authenticated=True, max_body_bytes=64 * 1024
 )
-http = functions_framework.http_entry(app)
-main = openwhisk.web_action(app)

@@ -16,7 +16,7 @@ MAX_COMMAND_BYTES = 64 * 1024
 
 
 class Gate(Protocol):
-    """Who may act on which device (the provisioning function's tokens and directory)."""
+    """Who may act on which device (`functions.control.access.DirectoryGate`)."""
 
     def user_org(self, request: Request) -> str:
         """The organisation of the caller's user token; 401/403 for anything else."""
@@ -36,14 +36,14 @@ def _version(body: dict[str, Any]) -> int | None:
     return version
 
 
-def build_router(gate: Gate, control: Callable[[], Control]) -> Router:
-    """The routes, with the gate and the (lazily built) core they use."""
+def build_router(gate: Callable[[], Gate], control: Callable[[], Control]) -> Router:
+    """The routes, with the gate and the core they use, both built on first use."""
     router = Router()
 
     def device(request: Request) -> tuple[str, str]:
-        org = gate.user_org(request)
+        org = gate().user_org(request)
         device_id = request.path_params["device_id"]
-        gate.check_device(org, device_id)
+        gate().check_device(org, device_id)
         return org, device_id
 
     @router.route("GET", "/api/devices/{device_id}/config")

@@ -1,29 +1,19 @@
-"""Entry points of the devices function: Cloud Run (`http`), OpenWhisk (`main`), the emulator."""
+"""Wiring of the devices function: its core on lazily built ports, its router, its entry points."""
 
-from functools import lru_cache
+from __future__ import annotations
+
+from functools import cache
 
 from functions.devices.api import build_router
 from functions.devices.service import Devices
 from shared import clients
-from shared.auth import Authenticator
-from shared.directory import version_lookup
-from shared.function import HttpFunction
-from shared.platforms import functions_framework, openwhisk
+from shared.entry import http_function
 
-MAX_BODY_BYTES = 64 * 1024
+__all__ = ["app", "http", "main"]
 
+# built on the first request: the store and the broker's admin (None without MQTT)
+_devices = cache(lambda: Devices(clients.store(), clients.broker_admin()))
 
-@lru_cache(maxsize=1)
-def devices() -> Devices:
-    return Devices(clients.store(), clients.broker_admin())
-
-
-authenticator = Authenticator(version_lookup(clients.store))
-app = HttpFunction(
-    "devices",
-    build_router(devices),
-    middlewares=[authenticator.middleware],
-    max_body_bytes=MAX_BODY_BYTES,
+app, http, main = http_function(
+    "devices", build_router(_devices), authenticated=True, max_body_bytes=64 * 1024
 )
-http = functions_framework.http_entry(app)
-main = openwhisk.web_action(app)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeout
 
-from functions.ingest.service import Ingest
 from shared.errors import Unavailable
 from shared.http import Request, Response, json_response
 from shared.router import Router
+from shared.telemetry.ingest import Ingest
 
 __all__ = ["PUBLISH_TIMEOUT_SECONDS", "build_router"]
 

@@ -1,32 +1,29 @@
-"""Entry points of the ingest function: Cloud Run (`http`), OpenWhisk (`main`), the emulator."""
+"""Wiring of the ingest function: the telemetry door on a lazily built bus and sensor directory,
+its router, its entry points."""
 
 from __future__ import annotations
 
 from functools import cache
 
 from functions.ingest.api import build_router
-from functions.ingest.service import Ingest
 from shared import clients
 from shared.auth import Authenticator
 from shared.directory import version_lookup
-from shared.function import HttpFunction
-from shared.platforms import functions_framework, openwhisk
+from shared.entry import http_function
+from shared.telemetry.ingest import Ingest
 from shared.telemetry.sensors import cached_store_directory
 
 __all__ = ["app", "http", "main"]
 
-
-@cache
-def _ingest() -> Ingest:
-    """Built on the first request: the bus, the store and the settings are read then."""
-    return Ingest(
+# Built on the first request. The core checks device tokens itself (the WebSocket gateway shares
+# it), and reads a device's sensors again before every refusal (min_age=0): a sensor created a
+# moment ago is accepted.
+_ingest = cache(
+    lambda: Ingest(
         clients.bus(),
         Authenticator(version_lookup(clients.store)),
-        # read again before every refusal: a sensor created a moment ago is accepted
         cached_store_directory(clients.store, min_age=0),
     )
+)
 
-
-app = HttpFunction("ingest", build_router(_ingest))
-http = functions_framework.http_entry(app)
-main = openwhisk.web_action(app)
+app, http, main = http_function("ingest", build_router(_ingest))

@@ -1,9 +1,11 @@
-"""Entry points of the JWKS function: Cloud Run (`http`), OpenWhisk (`main`), the emulator."""
+"""Wiring of the JWKS function: the process's key set (read on first use), router, entry points."""
 
-from functions.jwks.api import router
-from shared.function import HttpFunction
-from shared.platforms import functions_framework, openwhisk
+from __future__ import annotations
 
-app = HttpFunction("jwks", router)
-http = functions_framework.http_entry(app)
-main = openwhisk.web_action(app)
+from functions.jwks.api import build_router
+from shared.auth.keys import keyset
+from shared.entry import http_function
+
+__all__ = ["app", "http", "main"]
+
+app, http, main = http_function("jwks", build_router(keyset))

@@ -1,33 +1,21 @@
-"""Entry points of the normalizer: Cloud Run (`event`), OpenWhisk (`main`), the emulator."""
+"""Wiring of the normalizer: its core on a lazily built bus and sensor directory, entry points."""
 
 from __future__ import annotations
 
 from functools import cache
 
-from functions.normalizer.pipeline import Normalizer
+from functions.normalizer.service import Normalizer
 from shared import clients
-from shared.errors import StratusError
-from shared.events import EventFunction, Message
-from shared.platforms import functions_framework, openwhisk
+from shared.entry import event_function
 from shared.telemetry.sensors import cached_store_directory
 
 __all__ = ["app", "event", "main"]
 
+# built on the first message: the bus, the store and the settings are read then
+_normalizer = cache(lambda: Normalizer(clients.bus(), cached_store_directory(clients.store)))
 
-@cache
-def _normalizer() -> Normalizer:
-    """Built on the first message: the bus, the store and the settings are read then."""
-    return Normalizer(clients.bus(), cached_store_directory(clients.store))
-
-
-def _handle(message: Message) -> None:
-    _normalizer().handle(message)
-
-
-def _dead_letter(message: Message, error: StratusError) -> None:
-    _normalizer().dead_letter(message, error)
-
-
-app = EventFunction("normalizer", _handle, dead_letter=_dead_letter)
-event = functions_framework.cloud_event_entry(app)
-main = openwhisk.trigger_action(app)
+app, event, main = event_function(
+    "normalizer",
+    lambda message: _normalizer().handle(message),
+    dead_letter=lambda message, error: _normalizer().dead_letter(message, error),
+)

@@ -1,9 +1,11 @@
-"""Entry points of the openapi function: Cloud Run (`http`), OpenWhisk (`main`), the emulator."""
+"""Wiring of the openapi function: the description (read on first use), router, entry points."""
 
-from functions.openapi.api import router
-from shared.function import HttpFunction
-from shared.platforms import functions_framework, openwhisk
+from __future__ import annotations
 
-app = HttpFunction("openapi", router)
-http = functions_framework.http_entry(app)
-main = openwhisk.web_action(app)
+from functions.openapi.api import build_router
+from functions.openapi.service import document
+from shared.entry import http_function
+
+__all__ = ["app", "http", "main"]
+
+app, http, main = http_function("openapi", build_router(document))

@@ -2,34 +2,29 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from collections.abc import Callable
 
 from functions.orgs.service import OrgChanges, Orgs
-from shared import clients
-from shared.auth import Authenticator, require
-from shared.directory import version_lookup
+from shared.auth import require
 from shared.http import Request, Response, json_response
 from shared.router import Router
 
-__all__ = ["authenticator", "router"]
-
-router = Router()
-authenticator = Authenticator(version_lookup(clients.store))
+__all__ = ["build_router"]
 
 
-@lru_cache(maxsize=1)
-def _orgs() -> Orgs:
-    return Orgs(clients.store())
+def build_router(orgs: Callable[[], Orgs]) -> Router:
+    """The routes, on a lazily built core (user tokens of the organisation)."""
+    router = Router()
 
+    @router.route("GET", "/api/orgs/self")
+    def get_org(request: Request) -> Response:
+        """The caller's organisation (any user of it)."""
+        return json_response(orgs().get(require(request)))
 
-@router.route("GET", "/api/orgs/self")
-def get_org(request: Request) -> Response:
-    """The caller's organisation (any user of it)."""
-    return json_response(_orgs().get(require(request)))
+    @router.route("PATCH", "/api/orgs/self")
+    def rename_org(request: Request) -> Response:
+        """Rename the caller's organisation (admins)."""
+        actor = require(request, role="admin")
+        return json_response(orgs().rename(actor, OrgChanges.parse(request.json())))
 
-
-@router.route("PATCH", "/api/orgs/self")
-def rename_org(request: Request) -> Response:
-    """Rename the caller's organisation (admins)."""
-    actor = require(request, role="admin")
-    return json_response(_orgs().rename(actor, OrgChanges.parse(request.json())))
+    return router

@@ -1,13 +1,18 @@
-"""Entry points of the orgs function: Cloud Run (`http`), OpenWhisk (`main`), the emulator."""
+"""Wiring of the orgs function: its core on a lazily built store, its router, its entry points."""
 
-from functions.orgs.api import authenticator, router
-from shared.function import HttpFunction
-from shared.platforms import functions_framework, openwhisk
+from __future__ import annotations
 
-MAX_BODY_BYTES = 16 * 1024
+from functools import cache
 
-app = HttpFunction(
-    "orgs", router, middlewares=[authenticator.middleware], max_body_bytes=MAX_BODY_BYTES
+from functions.orgs.api import build_router
+from functions.orgs.service import Orgs
+from shared import clients
+from shared.entry import http_function
+
+__all__ = ["app", "http", "main"]
+
+_orgs = cache(lambda: Orgs(clients.store()))  # built on the first request
+
+app, http, main = http_function(
+    "orgs", build_router(_orgs), authenticated=True, max_body_bytes=16 * 1024
 )
-http = functions_framework.http_entry(app)
-main = openwhisk.web_action(app)

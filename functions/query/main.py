@@ -1,30 +1,19 @@
-"""Entry points of the query function: Cloud Run (`http`), OpenWhisk (`main`), the emulator."""
+"""Wiring of the query function: its access rules and core on a lazily built store, its router,
+its entry points."""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 from functions.query.access import Access
 from functions.query.api import build_router
 from functions.query.service import QueryService
 from shared import clients
-from shared.auth import Authenticator
-from shared.directory import version_lookup
-from shared.function import HttpFunction
-from shared.platforms import functions_framework, openwhisk
+from shared.entry import http_function
 
+__all__ = ["app", "http", "main"]
 
-@lru_cache(maxsize=1)
-def _access() -> Access:
-    return Access(clients.store())
+_access = cache(lambda: Access(clients.store()))  # built on the first request
+_service = cache(lambda: QueryService(clients.store()))
 
-
-@lru_cache(maxsize=1)
-def _service() -> QueryService:
-    return QueryService(clients.store())
-
-
-authenticator = Authenticator(version_lookup(clients.store))
-app = HttpFunction("query", build_router(_access, _service), middlewares=[authenticator.middleware])
-http = functions_framework.http_entry(app)
-main = openwhisk.web_action(app)
+app, http, main = http_function("query", build_router(_access, _service), authenticated=True)

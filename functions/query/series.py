@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from functions.writer.chunks import BUCKET_NS, bucket_of, decode_readings
 from shared.store import Document, Filter, Query, Store
+from shared.telemetry.chunks import BUCKET_NS, bucket_of, decode_readings
 
 __all__ = ["DOCS_PER_PAGE", "ChunkSource", "Sample", "merge", "read_series"]
 

@@ -12,8 +12,8 @@ from itertools import islice
 from functions.query.aggregate import aggregate, check_type
 from functions.query.params import MAX_NS, Cursor, DataParams
 from functions.query.series import Sample, read_series
-from functions.writer.chunks import chunks_path
 from shared.store import Store
+from shared.telemetry.chunks import chunks_path
 
 __all__ = ["DataPage", "QueryService"]
 

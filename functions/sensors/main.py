@@ -1,29 +1,18 @@
-"""Entry points of the sensors function: Cloud Run (`http`), OpenWhisk (`main`), the emulator."""
+"""Wiring of the sensors function: its core on lazily built ports, its router, its entry points."""
 
-from functools import lru_cache
+from __future__ import annotations
+
+from functools import cache
 
 from functions.sensors.api import build_router
 from functions.sensors.service import Sensors
 from shared import clients
-from shared.auth import Authenticator
-from shared.directory import version_lookup
-from shared.function import HttpFunction
-from shared.platforms import functions_framework, openwhisk
+from shared.entry import http_function
 
-MAX_BODY_BYTES = 64 * 1024
+__all__ = ["app", "http", "main"]
 
+_sensors = cache(lambda: Sensors(clients.store()))  # built on the first request
 
-@lru_cache(maxsize=1)
-def sensors() -> Sensors:
-    return Sensors(clients.store())
-
-
-authenticator = Authenticator(version_lookup(clients.store))
-app = HttpFunction(
-    "sensors",
-    build_router(sensors),
-    middlewares=[authenticator.middleware],
-    max_body_bytes=MAX_BODY_BYTES,
+app, http, main = http_function(
+    "sensors", build_router(_sensors), authenticated=True, max_body_bytes=64 * 1024
 )
-http = functions_framework.http_entry(app)
-main = openwhisk.web_action(app)

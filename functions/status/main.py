@@ -12,11 +12,7 @@ from shared.settings import settings
 
 __all__ = ["app", "http", "main"]
 
-
-@cache
-def _status() -> Status:
-    """Built on the first request; the store itself is built inside its check."""
-    return Status(settings().project, {"store": store_check(clients.store)})
-
+# Built on the first request (nothing connects at import time); the store inside its check.
+_status = cache(lambda: Status(settings().project, {"store": store_check(clients.store)}))
 
 app, http, main = http_function("status", build_router(_status))

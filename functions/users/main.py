@@ -1,13 +1,18 @@
-"""Entry points of the users function: Cloud Run (`http`), OpenWhisk (`main`), the emulator."""
+"""Wiring of the users function: its core on a lazily built store, its router, its entry points."""
 
-from functions.users.api import authenticator, router
-from shared.function import HttpFunction
-from shared.platforms import functions_framework, openwhisk
+from __future__ import annotations
 
-MAX_BODY_BYTES = 64 * 1024
+from functools import cache
 
-app = HttpFunction(
-    "users", router, middlewares=[authenticator.middleware], max_body_bytes=MAX_BODY_BYTES
+from functions.users.api import build_router
+from functions.users.service import Users
+from shared import clients
+from shared.entry import http_function
+
+__all__ = ["app", "http", "main"]
+
+_users = cache(lambda: Users(clients.store()))  # built on the first request
+
+app, http, main = http_function(
+    "users", build_router(_users), authenticated=True, max_body_bytes=64 * 1024
 )
-http = functions_framework.http_entry(app)
-main = openwhisk.web_action(app)

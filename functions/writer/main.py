@@ -1,39 +1,21 @@
-"""Entry points of the writer: Cloud Run (`event`), OpenWhisk (`main`), the emulator's host."""
+"""Wiring of the writer: its core on a lazily built store, its dead letters, its entry points."""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
-from functions.writer import service
-from functions.writer.service import Writer, received_ns
+from functions.writer.service import Writer, dead_letter_body
 from shared import clients
-from shared.errors import StratusError
-from shared.events import EventFunction, Message
-from shared.platforms import functions_framework, openwhisk
-from shared.telemetry.model import NormalizedMessage
+from shared.deadletter import DeadLetters
+from shared.entry import event_function
 
-DEAD_LETTER_TOPIC = "telemetry-dead"
-DEAD_LETTER_TIMEOUT = 30.0
+__all__ = ["app", "event", "main"]
 
+_writer = cache(lambda: Writer(clients.store()))  # built on the first message
+_dead_letters = DeadLetters(
+    clients.bus, id_attribute="normalized_message_id", stage="writer", body=dead_letter_body
+)
 
-@lru_cache(maxsize=1)
-def _writer() -> Writer:
-    return Writer(clients.store())
-
-
-def handle(message: Message) -> None:
-    """Store the readings of one `telemetry-normalized` message."""
-    normalized = NormalizedMessage.from_bytes(message.data)
-    _writer().write(normalized, received_ns(message.attributes, message.publish_time))
-
-
-def dead_letter(message: Message, error: StratusError) -> None:
-    """Park an unstorable message on `telemetry-dead` with its reason (the bus confirms it
-    before the message is acknowledged; a failure raises Unavailable and it is redelivered)."""
-    data, attributes = service.dead_letter(message, error)
-    clients.bus().publish(DEAD_LETTER_TOPIC, data, attributes).result(DEAD_LETTER_TIMEOUT)
-
-
-app = EventFunction("writer", handle, dead_letter=dead_letter)
-event = functions_framework.cloud_event_entry(app)
-main = openwhisk.trigger_action(app)
+app, event, main = event_function(
+    "writer", lambda message: _writer().handle(message), dead_letter=_dead_letters
+)

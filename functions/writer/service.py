@@ -11,14 +11,14 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import orjson
 
-from functions.writer.chunks import Chunk, decode_readings, plan
+from shared.deadletter import original
 from shared.errors import BadRequest, Conflict, StratusError, Unavailable
 from shared.events import Message
 from shared.store import Store
+from shared.telemetry.chunks import Chunk, decode_readings, plan
 from shared.telemetry.model import NormalizedMessage
 
 __all__ = [
@@ -26,7 +26,7 @@ __all__ = [
     "MAX_BATCH_WRITES",
     "WriteResult",
     "Writer",
-    "dead_letter",
+    "dead_letter_body",
     "received_ns",
 ]
 
@@ -35,8 +35,6 @@ _log = logging.getLogger("stratus.writer")
 MAX_BATCH_WRITES = 500  # Firestore's limit of writes per commit
 MAX_BATCH_BYTES = 8 * 1024 * 1024  # below the 10 MiB request limit
 _ATTEMPTS = 3
-_CARRIED = ("org", "device", "transport", "request_id", "format")
-_ATTRIBUTE_BYTES = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,40 +61,21 @@ def received_ns(attributes: Mapping[str, str], publish_time: str) -> int:
     return 0
 
 
-def _original(data: bytes) -> Any:
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return data.decode("utf-8", "replace")
-
-
-def dead_letter(message: Message, error: StratusError) -> tuple[bytes, dict[str, str]]:
-    """The `telemetry-dead` message for a normalized message the writer refuses, shaped as the
-    normalizer's: data `{"reason", "where", "stage": "writer", "received_ns", "original",
-    "problems"?}` (`problems`: every invalid field, when there are several); attributes `org`,
-    `device`, `transport`, `request_id`, `format` (those it had), `normalized_message_id`,
-    `stage`, `where` and `reason` (clipped to 1024 bytes)."""
-    where = error.field or "message"
+def dead_letter_body(message: Message, error: StratusError) -> bytes:
+    """The data of the `telemetry-dead` message for a normalized message the writer refuses,
+    shaped as the normalizer's: `{"reason", "where", "stage": "writer", "received_ns",
+    "original", "problems"?}` (`problems`: every invalid field, when there are several). Its
+    attributes are `shared.deadletter`'s, `normalized_message_id` naming the refused message."""
     body = {
         "reason": error.message,
-        "where": where,
+        "where": error.field or "message",
         "stage": "writer",
         "received_ns": received_ns(message.attributes, message.publish_time),
-        "original": _original(message.data),
+        "original": original(message.data),
     }
     if "problems" in error.details:
         body["problems"] = error.details["problems"]
-    reason = error.message.encode()
-    if len(reason) > _ATTRIBUTE_BYTES:
-        reason = reason[: _ATTRIBUTE_BYTES - 3] + b"..."
-    attributes = {k: message.attributes[k] for k in _CARRIED if message.attributes.get(k)}
-    attributes.update(
-        normalized_message_id=message.id,
-        stage="writer",
-        where=where,
-        reason=reason.decode(errors="ignore"),
-    )
-    return orjson.dumps(body), attributes
+    return orjson.dumps(body)
 
 
 def _batches(chunks: Sequence[Chunk]) -> list[list[Chunk]]:
@@ -128,6 +107,12 @@ class Writer:
     """Writes normalized messages into `store`."""
 
     store: Store
+
+    def handle(self, message: Message) -> WriteResult:
+        """Store the readings of one `telemetry-normalized` bus message (BadRequest when it is
+        not a normalized message: dead-lettered)."""
+        normalized = NormalizedMessage.from_bytes(message.data)
+        return self.write(normalized, received_ns(message.attributes, message.publish_time))
 
     def write(self, message: NormalizedMessage, received: int) -> WriteResult:
         chunks = plan(message, received)

@@ -15,6 +15,7 @@ import orjson
 
 from gateways.bridge.batcher import Batch, Batcher
 from gateways.bridge.topics import detect_format, encode_entry, route
+from shared.topics import DEVICE_STATE, TELEMETRY_DEAD, TELEMETRY_RAW
 
 __all__ = ["Bridge", "BridgeConfig", "Bus"]
 
@@ -31,9 +32,9 @@ class Bus(Protocol):
 class BridgeConfig:
     """Topics and batch bounds (see gateways/bridge/README.md for the variables)."""
 
-    telemetry_topic: str = "telemetry-raw"
-    state_topic: str = "device-state"
-    dead_letter_topic: str = "telemetry-dead"
+    telemetry_topic: str = TELEMETRY_RAW
+    state_topic: str = DEVICE_STATE
+    dead_letter_topic: str = TELEMETRY_DEAD
     max_messages: int = 500
     max_bytes: int = 512 * 1024
     max_delay: float = 0.05

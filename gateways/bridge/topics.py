@@ -7,12 +7,9 @@ from typing import Any
 
 import orjson
 
-__all__ = ["SENML_FIELDS", "Route", "detect_format", "encode_entry", "route"]
+from shared.telemetry import senml
 
-SENML_FIELDS = frozenset(
-    {"bn", "bt", "bu", "bv", "bs", "bver", "n", "u", "v", "vs", "vb", "vd", "s", "t", "ut"}
-)
-SENML_TYPES = frozenset({"application/senml+json"})
+__all__ = ["Route", "detect_format", "encode_entry", "route"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,20 +35,16 @@ def route(topic: str) -> Route | None:
     return None
 
 
-def _is_senml_record(value: Any) -> bool:
-    return isinstance(value, dict) and bool(value) and value.keys() <= SENML_FIELDS
-
-
 def detect_format(value: Any, content_type: str = "") -> str:
     """ "senml" or "reference" for a parsed payload; ValueError (the reason) when it is neither."""
-    if content_type.split(";", 1)[0].strip().lower() in SENML_TYPES:
+    if senml.is_senml(content_type):
         if not isinstance(value, list) or not value:
             raise ValueError("SenML payload must be a non-empty JSON array of records")
         return "senml"
     first = value[0] if isinstance(value, list) and value else value
     if isinstance(first, dict) and "sensor_id" in first:
         return "reference"
-    if isinstance(value, list) and value and _is_senml_record(first):
+    if senml.is_pack(value):
         return "senml"
     if isinstance(value, list) and not value:
         raise ValueError("payload is an empty array")

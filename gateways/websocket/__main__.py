@@ -1,7 +1,7 @@
 """`python -m gateways.websocket`: WebSocket ingest, wired from the environment.
 
 Devices authenticate with their token on the upgrade request; frames are checked and published by
-the HTTP ingest core (`functions.ingest.service.Ingest`, transport "websocket") on the bus of
+the HTTP ingest core (`shared.telemetry.ingest.Ingest`, transport "websocket") on the bus of
 `shared.clients.bus()`. SIGTERM or Ctrl-C closes the listener and the open connections, then
 flushes the bus client.
 """
@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 
-from functions.ingest.service import Ingest
+from shared.telemetry.ingest import Ingest
 from gateways.websocket.server import Gateway
 from shared import clients, logs
 from shared.auth import Authenticator

@@ -37,7 +37,16 @@ from shared.errors import BadRequest
 from shared.telemetry.errors import _Collector
 from shared.telemetry.timestamps import MAX_NS, seconds_to_ns, to_decimal
 
-__all__ = ["CONTENT_TYPE", "VERSION", "Record", "is_senml", "resolve", "resolve_bytes"]
+__all__ = [
+    "CONTENT_TYPE",
+    "FIELDS",
+    "VERSION",
+    "Record",
+    "is_pack",
+    "is_senml",
+    "resolve",
+    "resolve_bytes",
+]
 
 CONTENT_TYPE = "application/senml+json"
 VERSION = 10
@@ -49,6 +58,7 @@ _KINDS = {"v": "number", "vs": "string", "vb": "boolean", "vd": "data"}
 _STRINGS = ("bn", "bu", "n", "u")
 _NUMBERS = ("bt", "bv", "bs", "t", "ut")
 _REGULAR = frozenset({"n", "u", "v", "vs", "vb", "vd", "s", "t", "ut"})
+FIELDS = frozenset({"bn", "bt", "bu", "bv", "bs", "bver"}) | _REGULAR  # RFC 8428's, section 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +88,15 @@ class Record:
         if self.sum is not None:
             out["s"] = self.sum
         return out
+
+
+def is_pack(value: Any) -> bool:
+    """Whether a parsed JSON body looks like a SenML pack: a non-empty array whose first record is
+    a non-empty object of SenML fields only (reference readings carry `sensor_id`, never one)."""
+    if not isinstance(value, list) or not value:
+        return False
+    first = value[0]
+    return isinstance(first, dict) and bool(first) and first.keys() <= FIELDS
 
 
 def is_senml(content_type: str) -> bool:

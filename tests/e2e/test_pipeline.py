@@ -12,8 +12,8 @@ import httpx
 import orjson
 import pytest
 
-from functions.writer.chunks import chunks_path
 from shared.store import Query
+from shared.telemetry.chunks import chunks_path
 from tests.e2e.provisioning import Api, signin, store_of
 from tests.support.emulator import RunningEmulator
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from functions.writer.chunks import plan
+from shared.telemetry.chunks import plan
 from shared.telemetry.model import NormalizedMessage, Reading, Source
 from tests.support.host import ROOT
 

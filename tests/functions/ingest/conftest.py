@@ -12,10 +12,10 @@ from google.cloud import pubsub_v1
 from google.pubsub_v1 import types
 
 from functions.ingest.api import build_router
-from functions.ingest.service import RAW_TOPIC, Ingest
 from shared.auth import Authenticator, KeySet, Principal, issue_device_token
 from shared.bus.pubsub import PubSubBus
 from shared.function import HttpFunction
+from shared.telemetry.ingest import RAW_TOPIC, Ingest
 from shared.telemetry.sensors import CachedSensorDirectory, Sensor
 from tests.support.services import RunningService, running_service
 

@@ -10,11 +10,11 @@ import orjson
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from functions.ingest.service import SENML
 from shared.auth import KeySet, issue_user_token
 from shared.bus.pubsub import PubSubBus
 from shared.http import Request, Response
 from shared.platforms import openwhisk
+from shared.telemetry.ingest import SENML
 from shared.telemetry.sensors import Sensor
 from tests.functions.ingest.conftest import (
     DEVICE,

@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from functions.normalizer.service import normalize
+from functions.normalizer.transform import normalize
 from shared.telemetry.model import NormalizedMessage
 from shared.telemetry.sensors import Sensor
 

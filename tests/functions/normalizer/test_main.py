@@ -14,7 +14,7 @@ from cloudevents.http import CloudEvent
 from google.cloud import pubsub_v1
 
 from functions.normalizer import main
-from functions.normalizer.pipeline import DEAD_TOPIC, NORMALIZED_TOPIC
+from functions.normalizer.service import DEAD_TOPIC, NORMALIZED_TOPIC
 from shared import clients
 from shared.directory import new_id
 from shared.settings import settings

@@ -10,10 +10,10 @@ import pytest
 from functions.query.params import Cursor, DataParams
 from functions.query.series import DOCS_PER_PAGE
 from functions.query.service import QueryService
-from functions.writer.chunks import BUCKET_NS
 from functions.writer.service import Writer
 from shared.errors import BadRequest
 from shared.store.firestore import FirestoreStore
+from shared.telemetry.chunks import BUCKET_NS
 from shared.telemetry.model import NormalizedMessage, Reading, Source
 
 pytestmark = pytest.mark.e2e

@@ -20,6 +20,7 @@ from shared import clients
 from shared.settings import settings
 from shared.store import Query
 from shared.store.firestore import FirestoreStore
+from shared.topics import TELEMETRY_DEAD
 from tests.support.services import running_service
 
 pytestmark = pytest.mark.e2e
@@ -48,7 +49,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         _reset()
         publisher = pubsub_v1.PublisherClient()
         subscriber = pubsub_v1.SubscriberClient()
-        topic = publisher.topic_path(project, main.DEAD_LETTER_TOPIC)
+        topic = publisher.topic_path(project, TELEMETRY_DEAD)
         subscription = subscriber.subscription_path(project, "dead-check")
         publisher.create_topic(name=topic)
         subscriber.create_subscription(name=subscription, topic=topic)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from functions.writer.chunks import BUCKET_NS, chunks_path, decode_readings, plan
 from functions.writer.service import Writer
 from shared.errors import BadRequest
 from shared.store import Query
 from shared.store.firestore import FirestoreStore
+from shared.telemetry.chunks import BUCKET_NS, chunks_path, decode_readings, plan
 from shared.telemetry.model import NormalizedMessage, Reading, Source
 
 pytestmark = pytest.mark.e2e

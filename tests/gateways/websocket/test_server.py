@@ -14,10 +14,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from functions.ingest.service import Ingest
 from gateways.websocket.server import Gateway
 from shared.auth import Authenticator, KeySet, Principal, issue_device_token
 from shared.bus.pubsub import PubSubBus
+from shared.telemetry.ingest import Ingest
 from shared.telemetry.sensors import CachedSensorDirectory, Sensor
 from tests.support.bus_reader import BusReader
 

@@ -13,7 +13,7 @@ import pytest
 from google.cloud import pubsub_v1
 from google.pubsub_v1 import types
 
-from functions.normalizer.pipeline import DEAD_TOPIC, NORMALIZED_TOPIC, Normalizer
+from functions.normalizer.service import DEAD_TOPIC, NORMALIZED_TOPIC, Normalizer
 from shared.bus.pubsub import PubSubBus
 from shared.errors import Unavailable
 from shared.events import EventFunction, Message

@@ -1,5 +1,5 @@
-"""Core of HTTP ingest: check a device's body at the door (all or nothing) and publish it as one
-raw telemetry message; the WebSocket gateway submits its frames through the same object."""
+"""The door of telemetry: check a device's body (all or nothing) and publish it as one raw message;
+the ingest function (HTTP) and the WebSocket gateway submit bodies through the same `Ingest`."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from shared.errors import (
 )
 from shared.telemetry import reference, senml
 from shared.telemetry.sensors import AMBIGUOUS, Sensor, SensorIndex
+from shared.topics import TELEMETRY_RAW
 
 __all__ = [
     "JSON",
@@ -34,12 +35,9 @@ __all__ = [
     "read_body",
 ]
 
-RAW_TOPIC = "telemetry-raw"
+RAW_TOPIC = TELEMETRY_RAW
 JSON = "application/json"
 SENML = senml.CONTENT_TYPE
-_SENML_FIELDS = frozenset(
-    {"bn", "bt", "bu", "bv", "bs", "bver", "n", "u", "v", "vs", "vb", "vd", "s", "t", "ut"}
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,16 +68,6 @@ class Sensors(Protocol):
     def refresh(self, org: str, device: str) -> bool: ...
 
 
-def _sniff(parsed: object) -> str:
-    """`senml` for an array of SenML records, else `reference` (whose parser names what is
-    wrong with anything else)."""
-    if isinstance(parsed, list) and parsed and isinstance(parsed[0], dict):
-        first = parsed[0]
-        if first and "sensor_id" not in first and first.keys() <= _SENML_FIELDS:
-            return "senml"
-    return "reference"
-
-
 def read_body(body: bytes, media_type: str, received_ns: int) -> Body:
     """Check a body syntactically, all or nothing.
 
@@ -100,7 +88,8 @@ def read_body(body: bytes, media_type: str, received_ns: int) -> Body:
         parsed = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"request body is not valid JSON: {exc}") from None
-    fmt = "senml" if media_type == SENML else _sniff(parsed)
+    # anything that is not SenML is read as reference readings, whose parser names what is wrong
+    fmt = "senml" if media_type == SENML or senml.is_pack(parsed) else "reference"
     if fmt == "reference":
         readings = reference.parse(parsed)
         return Body("reference", len(readings), tuple(r.sensor_id for r in readings))
@@ -197,9 +186,9 @@ def _sensor_problem(sensors: Mapping[str, Sensor], body: Body) -> StratusError |
             )
     if not body.names:
         return None
-    index = SensorIndex(sensors)
+    by_name = SensorIndex(sensors)
     for position, name in body.names:
-        found = index.match(name)
+        found = by_name.match(name)
         field = f"records[{position}].n"
         if found is None:
             return PermissionDenied(

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import orjson
-import pytest
 
-from functions.writer.chunks import (
+from shared.telemetry.chunks import (
     BUCKET_NS,
     bucket_of,
     decode_readings,
@@ -13,7 +12,6 @@ from functions.writer.chunks import (
     message_key,
     plan,
 )
-from functions.writer.service import MAX_BATCH_WRITES, _batches, received_ns
 from shared.telemetry.model import NormalizedMessage, Reading, Source
 
 H = BUCKET_NS
@@ -155,31 +153,6 @@ def test_a_default_sized_chunk_stays_far_below_firestores_document_limit() -> No
     chunks = plan(message(*readings), RECEIVED)
     assert len(chunks) >= 3
     assert all(len(chunk.data["readings"]) < 1024 * 1024 - 100_000 for chunk in chunks)
-
-
-def test_commits_stay_within_firestores_batch_limits() -> None:
-    readings = [r("s1", T0 + i * H, float(i)) for i in range(1_200)]  # one bucket each
-    chunks = plan(message(*readings), RECEIVED)
-    groups = _batches(chunks)
-    assert [len(group) for group in groups] == [MAX_BATCH_WRITES, MAX_BATCH_WRITES, 200]
-    assert [c for group in groups for c in group] == chunks
-    assert _batches(chunks[:3]) == [chunks[:3]]
-
-
-@pytest.mark.parametrize(
-    ("attributes", "publish_time", "expected"),
-    [
-        ({"received_ns": "1790000000123456789"}, "", 1_790_000_000_123_456_789),
-        ({}, "2026-09-21T12:00:00.123456Z", 1_789_992_000_123_456_000),
-        ({"received_ns": "soon"}, "2026-09-21T12:00:00Z", 1_789_992_000_000_000_000),
-        ({}, "not a time", 0),
-        ({}, "", 0),
-    ],
-)
-def test_received_time_comes_from_ingest_then_the_publish_time(
-    attributes: dict[str, str], publish_time: str, expected: int
-) -> None:
-    assert received_ns(attributes, publish_time) == expected
 
 
 def test_chunk_readings_are_compact_json() -> None:

@@ -1,4 +1,5 @@
-"""The ingest door, body by body: formats recognised, 415 for other types, 400 naming the field."""
+"""The door of telemetry (`shared.telemetry.ingest.read_body`): formats, media types, and every
+problem of a refused body named."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from typing import Any
 import orjson
 import pytest
 
-from functions.ingest.service import JSON, SENML, Body, read_body
 from shared.errors import BadRequest, UnsupportedMediaType, ValidationError
 from shared.telemetry import InvalidReadings
+from shared.telemetry.ingest import JSON, SENML, Body, read_body
 
 NOW = 1_790_000_000_000_000_000
 S1, S2 = "a" * 20, "b" * 20

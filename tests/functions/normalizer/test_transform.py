@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import pytest
 
-from functions.normalizer.service import Outcome, normalize
+from functions.normalizer.transform import Outcome, normalize
 from shared.errors import BadRequest
 from shared.telemetry.model import NormalizedMessage, Reading, Source
 from shared.telemetry.sensors import Sensor, SensorIndex
