@@ -6,11 +6,12 @@ import os
 import time
 from functools import cache
 
-from functions.evaluator.service import Evaluator, message_key
+from functions.evaluator.service import Evaluator
 from shared import clients
 from shared.deadletter import DeadLetters
 from shared.entry import event_function
 from shared.events import Message
+from shared.redelivery import message_key
 from shared.rules.engine import Engine
 from shared.rules.source import RuleSource
 from shared.settings import env_int
@@ -41,9 +42,7 @@ def handle(message: Message) -> None:
         _evaluator().anomaly(message.json(), _received(message))
         return
     normalized = NormalizedMessage.from_bytes(message.data)
-    raw = message.attributes.get("received_ns", "")
-    key = message_key(message.data, raw if raw.isdigit() else message.id)
-    _evaluator().readings(normalized, key, _received(message))
+    _evaluator().readings(normalized, message_key(message), _received(message))
 
 
 app, event, main = event_function(

@@ -3,7 +3,6 @@ window states move in the store and open or resolve alerts (`shared.rules.engine
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,15 +14,9 @@ from shared.rules.source import RuleSource
 from shared.telemetry.model import NormalizedMessage
 from shared.telemetry.sensors import Sensor, SensorDirectory
 
-__all__ = ["Evaluator", "message_key"]
+__all__ = ["Evaluator"]
 
 _ANOMALY_FIELDS = ("org", "device", "sensor", "detector", "ts", "score", "anomaly")
-
-
-def message_key(data: bytes, received: str) -> str:
-    """What identifies a message across redeliveries and re-publications of the same content:
-    its data and its `received_ns` attribute (else its bus id)."""
-    return hashlib.sha256(data + b"|" + received.encode()).hexdigest()[:24]
 
 
 def _names(device: str, sensor: str, meta: Sensor | None) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""The detectors function: detectors bound to sensors, and their derived series."""

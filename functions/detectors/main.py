@@ -1,0 +1,18 @@
+"""Wiring of the detectors function: its core on the lazily built store, its router, entries."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from functions.detectors.api import build_router
+from functions.detectors.service import Detectors
+from shared import clients
+from shared.entry import http_function
+
+__all__ = ["app", "http", "main"]
+
+_detectors = cache(lambda: Detectors(clients.store()))
+
+app, http, main = http_function(
+    "detectors", build_router(_detectors), authenticated=True, max_body_bytes=16 * 1024
+)

@@ -1,0 +1,1 @@
+"""The models function: ONNX models uploaded, versioned and stored in chunks."""

@@ -1,0 +1,1 @@
+"""The notify function: alert changes carried out as webhooks, emails, commands, publishes."""

@@ -1,0 +1,1 @@
+"""The scorer function: detectors score readings as they arrive (shared/inference)."""

@@ -1,0 +1,1 @@
+"""Notifications of alert changes: signed webhooks (the signature scheme receivers verify)."""
