@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.auth import Principal
-from shared.directory import consumer_may_read, consumer_path, device_path, is_id, sensor_path
+from shared.directory import consumer_path, device_path, is_id, may_read_sensor, sensor_path
 from shared.errors import NotFound
 from shared.store import Query, Store
 
@@ -42,7 +42,7 @@ class Access:
 
     def sensor(self, principal: Principal, device: str, sensor: str) -> VisibleSensor:
         """The sensor if `principal` may read it; NotFound otherwise."""
-        if not consumer_may_read(self.store, principal, device, sensor):
+        if not may_read_sensor(self.store, principal, device, sensor):
             raise NotFound(f"no sensor {sensor[:64]!r} on device {device[:64]!r}")
         document = self.store.get(sensor_path(principal.org, device, sensor))
         if document is None:

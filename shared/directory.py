@@ -27,13 +27,13 @@ __all__ = [
     "NAME_MAX",
     "bump_key_version",
     "consumer_key_version",
-    "consumer_may_read",
     "consumer_path",
     "device_index_path",
     "device_key_version",
     "device_org",
     "device_path",
     "is_id",
+    "may_read_sensor",
     "named_fields",
     "new_id",
     "page_limit",
@@ -221,7 +221,7 @@ def version_lookup(store: Callable[[], Store]) -> VersionLookup:
     return current
 
 
-def consumer_may_read(store: Store, principal: Principal, device: str, sensor: str) -> bool:
+def may_read_sensor(store: Store, principal: Principal, device: str, sensor: str) -> bool:
     """Whether an authenticated `principal` may read the sensor's data.
 
     True when the sensor exists in the principal's organisation and the principal is one of its

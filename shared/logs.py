@@ -9,7 +9,7 @@ import sys
 import time
 from typing import Any
 
-__all__ = ["JsonFormatter", "configure", "get_logger", "request_id_var", "trace_var"]
+__all__ = ["JsonFormatter", "configure", "request_id_var", "trace_var"]
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
@@ -69,7 +69,3 @@ def configure(level: str = "INFO", function: str = "") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     _configured = True
-
-
-def get_logger(name: str) -> logging.Logger:
-    return logging.getLogger(name)

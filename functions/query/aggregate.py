@@ -17,7 +17,7 @@ from shared.errors import BadRequest
 __all__ = ["NUMERIC_AGGREGATES", "NUMERIC_TYPES", "aggregate", "check_type"]
 
 NUMERIC_AGGREGATES = frozenset({"mean", "min", "max", "sum"})
-NUMERIC_TYPES = frozenset({"double", "long", "integer"})
+NUMERIC_TYPES = frozenset({"double", "long"})  # canonical types: sensors store "integer" as "long"
 
 
 def check_type(agg: str, sensor_type: str | None) -> None:

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 import orjson
 
 from shared.errors import BadRequest
+from shared.telemetry.timestamps import MAX_NS
 
 __all__ = [
     "AGGREGATES",
@@ -37,7 +38,6 @@ __all__ = [
 
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10_000
-MAX_NS = 2**63 - 1
 AGGREGATES = ("mean", "min", "max", "sum", "count", "first", "last")
 _ALIASES = {"avg": "mean", "average": "mean"}
 _UNITS = {
@@ -50,7 +50,6 @@ _UNITS = {
     "d": 86400 * 10**9,
     "w": 7 * 86400 * 10**9,
 }
-_TIME_UNITS = ("ns", "us", "ms", "s")
 _INTEGER = re.compile(r"^(\d{1,20})(ns|us|ms|s)?$")
 _DURATION = re.compile(r"^(\d{1,20})(ns|us|ms|s|m|h|d|w)$")
 _RFC3339 = re.compile(

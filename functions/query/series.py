@@ -16,11 +16,11 @@ from typing import Any
 
 from shared.store import Document, Filter, Query, Store
 from shared.telemetry.chunks import BUCKET_NS, bucket_of, decode_readings
+from shared.telemetry.timestamps import MAX_NS
 
 __all__ = ["DOCS_PER_PAGE", "ChunkSource", "Sample", "merge", "read_series"]
 
 DOCS_PER_PAGE = 100
-MAX_NS = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)

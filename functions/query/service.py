@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from itertools import islice
 
 from functions.query.aggregate import aggregate, check_type
-from functions.query.params import MAX_NS, Cursor, DataParams
+from functions.query.params import Cursor, DataParams
 from functions.query.series import Sample, read_series
 from shared.store import Store
 from shared.telemetry.chunks import chunks_path
+from shared.telemetry.timestamps import MAX_NS
 
 __all__ = ["DataPage", "QueryService"]
 

@@ -1,5 +1,5 @@
 """The provisioning directory: field rules, paging limits, and the store lookups every function
-uses for tokens (versions), devices (org) and reads (consumer_may_read)."""
+uses for tokens (versions), devices (org) and reads (may_read_sensor)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 
 from shared.auth import Principal
 from shared.directory import (
-    consumer_may_read,
     device_org,
     is_id,
+    may_read_sensor,
     new_id,
     page_limit,
     rfc3339,
@@ -106,10 +106,10 @@ def test_lookups_on_the_store(store: FirestoreStore) -> None:
     assert device_org(store, new_id()) is None
 
     user, reader = principal("user", "u1"), principal("consumer", consumer)
-    assert consumer_may_read(store, user, device, sensor)
-    assert not consumer_may_read(store, principal("user", "u1", "o2"), device, sensor)
-    assert not consumer_may_read(store, principal("device", device), device, sensor)
-    assert not consumer_may_read(store, reader, device, sensor)  # not granted yet
+    assert may_read_sensor(store, user, device, sensor)
+    assert not may_read_sensor(store, principal("user", "u1", "o2"), device, sensor)
+    assert not may_read_sensor(store, principal("device", device), device, sensor)
+    assert not may_read_sensor(store, reader, device, sensor)  # not granted yet
     store.update(f"orgs/{org}/consumers/{consumer}", {"sensors": [f"{device}/{sensor}"]})
-    assert consumer_may_read(store, reader, device, sensor)
-    assert not consumer_may_read(store, reader, device, new_id())
+    assert may_read_sensor(store, reader, device, sensor)
+    assert not may_read_sensor(store, reader, device, new_id())

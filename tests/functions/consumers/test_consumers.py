@@ -6,7 +6,7 @@ import pytest
 
 from functions.consumers.service import Consumers
 from shared.auth import Authenticator, KeySet, issue_consumer_token, verify_token
-from shared.directory import consumer_may_read, device_path, new_id, sensor_path, version_lookup
+from shared.directory import device_path, may_read_sensor, new_id, sensor_path, version_lookup
 from shared.errors import NotFound, PermissionDenied, ValidationError
 from shared.store.firestore import FirestoreStore
 
@@ -56,7 +56,7 @@ def test_crud_round(store: FirestoreStore, keys: KeySet, org: str) -> None:
     assert caught.value.field == "name"
 
 
-def test_grants_and_what_a_consumer_may_read(store: FirestoreStore, keys: KeySet, org: str) -> None:
+def test_grants_and_what_a_may_read_sensor(store: FirestoreStore, keys: KeySet, org: str) -> None:
     consumers = core(store, keys)
     consumer = consumers.create(org, {"name": "c"})["id"]
     granted, other = sensor(store, org), sensor(store, org)
@@ -71,12 +71,12 @@ def test_grants_and_what_a_consumer_may_read(store: FirestoreStore, keys: KeySet
 
     principal = verify_token(consumers.key(org, consumer)["token"], keys=keys)
     assert (principal.kind, principal.subject, principal.org) == ("consumer", consumer, org)
-    assert consumer_may_read(store, principal, *granted)
-    assert not consumer_may_read(store, principal, *other)
-    assert not consumer_may_read(store, principal, *foreign)
+    assert may_read_sensor(store, principal, *granted)
+    assert not may_read_sensor(store, principal, *other)
+    assert not may_read_sensor(store, principal, *foreign)
 
     consumers.revoke(org, consumer, *granted)
-    assert not consumer_may_read(store, principal, *granted)
+    assert not may_read_sensor(store, principal, *granted)
     with pytest.raises(NotFound, match="is not granted"):
         consumers.revoke(org, consumer, *granted)
 
