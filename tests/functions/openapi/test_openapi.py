@@ -17,7 +17,8 @@ openapi_main = importlib.import_module("functions.openapi.main")
 
 # Functions whose every route the document describes: every HTTP function of the manifest.
 DESCRIBED = ("users", "orgs", "devices", "sensors", "consumers", "jwks", "openapi", "status",
-             "ingest", "query", "control", "rules", "alerts", "bootstrap")  # fmt: skip
+             "ingest", "query", "control", "rules", "alerts", "bootstrap",
+             "detectors", "models")  # fmt: skip
 METHODS = {"get", "post", "put", "patch", "delete"}
 
 
