@@ -9,20 +9,74 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-from shared.errors import BadRequest, PayloadTooLarge, StratusError, UnsupportedMediaType
+from shared.errors import (
+    BadRequest,
+    PayloadTooLarge,
+    StratusError,
+    UnsupportedMediaType,
+    ValidationError,
+)
 
 __all__ = [
     "JSON_TYPES",
+    "MAX_JSON_DEPTH",
     "Request",
     "Response",
     "check_size",
     "dumps",
     "error_response",
     "json_response",
+    "parse_json",
     "parse_query",
+    "too_deep",
 ]
 
 JSON_TYPES = frozenset({"application/json"})
+# Deepest nesting of arrays and objects any JSON document may have: far more than any body of
+# the API needs, far less than what breaks a recursive reader (Python's limit is 1000)
+MAX_JSON_DEPTH = 32
+_NOT_BRACKETS = bytes(range(256)).translate(None, b"[]{}")
+
+
+def too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether a parsed JSON value nests arrays and objects more than `limit` levels deep."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, (dict, list)):
+                stack.append((child, depth + 1))
+    return False
+
+
+def _shallow(data: bytes, limit: int) -> bool:
+    """A fast sufficient test: the brackets of `data` (those in strings too, so this can only
+    overstate the depth) close within `limit` levels."""
+    brackets = data.translate(None, _NOT_BRACKETS)
+    for _ in range(limit):
+        if not brackets:
+            return True
+        brackets = brackets.replace(b"[]", b"").replace(b"{}", b"")
+    return not brackets
+
+
+def parse_json(data: bytes, what: str = "request body", max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """Parse JSON the one way every door does: 400 (BadRequest) naming `what` when it is not
+    JSON or nests deeper than `max_depth` levels, so no deep value reaches a reader that
+    recurses (orjson itself stops at 1024 levels)."""
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"{what} is not valid JSON: {exc}") from None
+    if (
+        isinstance(value, (dict, list))
+        and not _shallow(data, max_depth)
+        and too_deep(value, max_depth)
+    ):
+        raise BadRequest(f"{what} nests arrays and objects more than {max_depth} levels deep")
+    return value
 
 
 def dumps(data: Any) -> bytes:
@@ -92,10 +146,14 @@ class Request:
             raise UnsupportedMediaType(
                 f"content type {media!r} is not supported; send {' or '.join(sorted(media_types))}"
             )
-        try:
-            return orjson.loads(self.body)
-        except orjson.JSONDecodeError as exc:
-            raise BadRequest(f"request body is not valid JSON: {exc}") from None
+        return parse_json(self.body)
+
+    def json_object(self) -> dict[str, Any]:
+        """The body as a JSON object (`json()`); 400 naming `body` for any other JSON value."""
+        body = self.json()
+        if not isinstance(body, dict):
+            raise ValidationError("request body must be a JSON object", field="body")
+        return body
 
 
 @dataclass(slots=True)

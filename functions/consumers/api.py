@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from functions.consumers.service import Consumers, parse_grant
 from shared.auth.guard import require
 from shared.directory import page_limit
-from shared.errors import ValidationError
 from shared.http import Request, Response, json_response
 from shared.router import Router
 
@@ -16,13 +14,6 @@ __all__ = ["build_router"]
 
 BASE = "/api/consumers"
 ONE = BASE + "/{consumer_id}"
-
-
-def _body(request: Request) -> dict[str, Any]:
-    body = request.json()
-    if not isinstance(body, dict):
-        raise ValidationError("request body must be a JSON object", field="body")
-    return body
 
 
 def build_router(consumers: Callable[[], Consumers]) -> Router:
@@ -36,7 +27,7 @@ def build_router(consumers: Callable[[], Consumers]) -> Router:
     @router.route("POST", BASE)
     def create_consumer(request: Request) -> Response:
         caller = org(request)
-        consumer = consumers().create(caller, _body(request))
+        consumer = consumers().create(caller, request.json_object())
         return json_response(consumer, 201, {"location": f"{BASE}/{consumer['id']}"})
 
     @router.route("GET", BASE)
@@ -53,7 +44,7 @@ def build_router(consumers: Callable[[], Consumers]) -> Router:
     @router.route("PATCH", ONE)
     def update_consumer(request: Request) -> Response:
         caller = org(request)
-        body = _body(request)
+        body = request.json_object()
         return json_response(consumers().update(caller, request.path_params["consumer_id"], body))
 
     @router.route("DELETE", ONE)
@@ -65,7 +56,7 @@ def build_router(consumers: Callable[[], Consumers]) -> Router:
     def grant_sensor(request: Request) -> Response:
         """Grant read access to one sensor: `{"device": id, "sensor": id}` (idempotent)."""
         caller = org(request)
-        device, sensor = parse_grant(_body(request))
+        device, sensor = parse_grant(request.json_object())
         consumer = request.path_params["consumer_id"]
         return json_response(consumers().grant(caller, consumer, device, sensor))
 

@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from functions.devices.service import Devices
 from shared.auth.guard import require
 from shared.directory import page_limit
-from shared.errors import ValidationError
 from shared.http import Request, Response, json_response
 from shared.router import Router
 
-__all__ = ["body_object", "build_router"]
-
-
-def body_object(request: Request) -> dict[str, Any]:
-    """The request body as a JSON object (400 otherwise)."""
-    body = request.json()
-    if not isinstance(body, dict):
-        raise ValidationError("request body must be a JSON object", field="body")
-    return body
+__all__ = ["build_router"]
 
 
 def build_router(devices: Callable[[], Devices]) -> Router:
@@ -34,7 +24,7 @@ def build_router(devices: Callable[[], Devices]) -> Router:
     def create_device(request: Request) -> Response:
         """Create a device; `.result.id` is its id (as the reference script reads it)."""
         caller = org(request)
-        device = devices().create(caller, body_object(request))
+        device = devices().create(caller, request.json_object())
         location = {"location": f"/api/devices/{device['id']}"}
         return json_response({"result": device}, 201, location)
 
@@ -56,7 +46,7 @@ def build_router(devices: Callable[[], Devices]) -> Router:
         """Change name and/or description."""
         caller = org(request)
         device_id = request.path_params["device_id"]
-        return json_response({"result": devices().update(caller, device_id, body_object(request))})
+        return json_response({"result": devices().update(caller, device_id, request.json_object())})
 
     @router.route("DELETE", "/api/devices/{device_id}")
     def delete_device(request: Request) -> Response:

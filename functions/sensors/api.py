@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from functions.sensors.service import Sensors
 from shared.auth.guard import require
 from shared.directory import page_limit
-from shared.errors import ValidationError
 from shared.http import Request, Response, json_response
 from shared.router import Router
 
 __all__ = ["build_router"]
 
 BASE = "/api/devices/{device_id}/sensors"
-
-
-def _body(request: Request) -> dict[str, Any]:
-    body = request.json()
-    if not isinstance(body, dict):
-        raise ValidationError("request body must be a JSON object", field="body")
-    return body
 
 
 def build_router(sensors: Callable[[], Sensors]) -> Router:
@@ -36,7 +27,7 @@ def build_router(sensors: Callable[[], Sensors]) -> Router:
         """Create a sensor on the device; `.id` is its id (as the reference script reads it)."""
         caller = org(request)
         device = request.path_params["device_id"]
-        sensor = sensors().create(caller, device, _body(request))
+        sensor = sensors().create(caller, device, request.json_object())
         location = {"location": f"/api/devices/{device}/sensors/{sensor['id']}"}
         return json_response(sensor, 201, location)
 
@@ -62,7 +53,7 @@ def build_router(sensors: Callable[[], Sensors]) -> Router:
         """Change name, description, mapping and/or path (names stay unique per folder)."""
         caller = org(request)
         params = request.path_params
-        body = _body(request)
+        body = request.json_object()
         return json_response(
             sensors().update(caller, params["device_id"], params["sensor_id"], body)
         )

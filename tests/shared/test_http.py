@@ -2,7 +2,13 @@
 
 import pytest
 
-from shared.errors import BadRequest, MethodNotAllowed, NotFound, UnsupportedMediaType
+from shared.errors import (
+    BadRequest,
+    MethodNotAllowed,
+    NotFound,
+    UnsupportedMediaType,
+    ValidationError,
+)
 from shared.http import Request, error_response, json_response, parse_query
 
 
@@ -33,6 +39,14 @@ def test_empty_body_is_400_unless_optional() -> None:
     with pytest.raises(BadRequest, match="empty"):
         Request("POST", "/x").json()
     assert Request("POST", "/x").json(required=False) is None
+
+
+@pytest.mark.parametrize("body", [b"[1]", b'"text"', b"3", b"null"])
+def test_a_body_that_must_be_an_object_is_400_naming_it(body: bytes) -> None:
+    assert Request("POST", "/", body=b'{"a": 1}').json_object() == {"a": 1}
+    with pytest.raises(ValidationError, match="must be a JSON object") as caught:
+        Request("POST", "/", body=body).json_object()
+    assert caught.value.field == "body"
 
 
 def test_query_keeps_every_value_and_blank_ones() -> None:
