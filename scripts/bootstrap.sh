@@ -9,6 +9,8 @@ PYTHON=${PYTHON:-python3}
 
 # Debian packages: the MQTT broker the emulator runs, and its command-line clients.
 DEBIAN_PACKAGES=(mosquitto mosquitto-clients)
+# Debian's own python3 comes without what `python3 -m venv` needs: python3-venv brings it.
+"$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || DEBIAN_PACKAGES+=(python3-venv)
 
 install_debian_packages() {
   local missing=() pkg
