@@ -25,18 +25,34 @@ MAX_AGGREGATIONS = 5
 _INT64 = (-(2**63), 2**63)
 
 
-def check_aggregations(aggregations: Sequence[Any]) -> None:
-    """INVALID_ARGUMENT for an empty list, too many, or a repeated alias."""
+def aliases(aggregations: Sequence[Any]) -> list[str]:
+    """Each aggregation's alias: its own, or `field_<n>` for the n-th one without."""
+    out = []
+    unnamed = 0
+    for aggregation in aggregations:
+        if not aggregation.alias:
+            unnamed += 1
+        out.append(aggregation.alias or f"field_{unnamed}")
+    return out
+
+
+def check_aggregations(aggregations: Sequence[Any], structured_query: Any) -> None:
+    """INVALID_ARGUMENT for an empty list, too many, a repeated alias, a sum or avg of
+    `__name__` or over a projection."""
     if not aggregations:
         raise invalid("Aggregations can not be empty.")
     if len(aggregations) > MAX_AGGREGATIONS:
         raise invalid(f"Aggregations can not have more than {MAX_AGGREGATIONS} aggregations.")
     seen: set[str] = set()
-    for aggregation in aggregations:
-        alias = aggregation.alias
-        if alias and alias in seen:
+    for alias in aliases(aggregations):
+        if alias in seen:
             raise invalid(f"Aggregation aliases contain duplicate alias: {alias}.")
         seen.add(alias)
+    fields = aggregated_fields(aggregations)
+    if ("__name__",) in fields:
+        raise invalid("Aggregations are not supported for the property: __key__")
+    if fields and structured_query.select.fields:
+        raise invalid("Cannot apply property masks when aggregation fields are present.")
 
 
 def aggregated_fields(aggregations: Sequence[Any]) -> list[tuple[str, ...]]:
@@ -91,10 +107,8 @@ def _one(aggregation: Any, docs: list[Stored]) -> Any:
 
 
 def aggregate(aggregations: Sequence[Any], docs: list[Stored]) -> Any:
-    """The AggregationResult of the aggregations over the documents (in query order); an
-    aggregation without an alias is named `field_<n>` by its position."""
+    """The AggregationResult of the aggregations over the documents (in query order)."""
     result = _AggregationResult()
-    for position, aggregation in enumerate(aggregations, 1):
-        alias = aggregation.alias or f"field_{position}"
+    for alias, aggregation in zip(aliases(aggregations), aggregations, strict=True):
         result.aggregate_fields[alias].CopyFrom(_one(aggregation, docs))
     return result

@@ -121,9 +121,10 @@ def _index_plan(
 
 def _orders(
     query: Any, inequalities: set[Path], aggregated: Sequence[Path]
-) -> list[tuple[Path, bool]]:
+) -> tuple[list[tuple[Path, bool]], list[Path]]:
     """Explicit orderings, then inequality fields, then aggregated fields (each by field path,
-    in the last explicit direction), then `__name__`."""
+    in the last explicit direction), then `__name__`; and the aggregated fields that would come
+    after an explicit `__name__` (which Firestore refuses)."""
     orders: list[tuple[Path, bool]] = []
     for order in query.order_by:
         path = parse_field_path(order.field.field_path)
@@ -134,20 +135,14 @@ def _orders(
         orders.append((path, direction))
     named |= inequalities
     missing = sorted(set(aggregated) - named)
-    if missing and NAME in named:
-        fields = ", ".join(".".join(path) for path in missing)
-        raise invalid(
-            f"This query requires an index that has fields [{fields}] after __name__ and "
-            "Firestore does not currently support such an index. Please try the query again "
-            "with additional ordering on those fields."
-        )
-    orders.extend((path, direction) for path in missing)
     paths = [path for path, _ in orders]
     if NAME in paths and paths.index(NAME) < len(paths) - 1:
         raise invalid("order by clause cannot contain more fields after the key")
-    if NAME not in named:
-        orders.append((NAME, orders[-1][1] if orders else False))
-    return orders
+    if NAME in named:
+        return orders, missing
+    orders.extend((path, direction) for path in missing)
+    orders.append((NAME, orders[-1][1] if orders else False))
+    return orders, []
 
 
 def plan(parent: str, query: Any, aggregated: Sequence[Path] = ()) -> Plan:
@@ -167,7 +162,7 @@ def plan(parent: str, query: Any, aggregated: Sequence[Path] = ()) -> Plan:
         compiled = compile_filter(query.where)
         predicate, inequalities = compiled.predicate, compiled.inequalities
         filtered = compiled.fields
-    orders = _orders(query, inequalities, aggregated)
+    orders, after_key = _orders(query, inequalities, aggregated)
 
     def cursor(c: Any) -> tuple[list[Any], bool] | None:
         if not c.values:
@@ -206,6 +201,13 @@ def plan(parent: str, query: Any, aggregated: Sequence[Path] = ()) -> Plan:
     end = cursor(query.end_at) if query.HasField("end_at") else None
     if orders[0] == (NAME, True) and not filtered - {NAME}:
         raise failed_precondition("Firestore does not support descending key scans")
+    if after_key:
+        fields = ", ".join(".".join(path) for path in after_key)
+        raise invalid(
+            f"This query requires an index that has fields [{fields}] after __name__ and "
+            "Firestore does not currently support such an index. Please try the query again "
+            "with additional ordering on those fields."
+        )
     bounds, ordered = _index_plan(query.where if query.HasField("where") else None, orders)
     group = bool(selector.all_descendants)
     return Plan(

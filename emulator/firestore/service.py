@@ -178,7 +178,7 @@ class Firestore:
     def run_aggregation_query(self, request: Any) -> Iterator[Any]:
         structured = request.structured_aggregation_query
         aggregations = list(structured.aggregations)
-        check_aggregations(aggregations)
+        check_aggregations(aggregations, structured.structured_query)
         txn, new, at, _, docs = self._query(
             request, structured.structured_query, aggregated_fields(aggregations)
         )

@@ -180,7 +180,7 @@ def _cursor_values(
 
 def build_query(spec: QuerySpec, collection: firestore.CollectionReference) -> BaseQuery:
     client = collection._client
-    query: Any = collection
+    query: Any = collection._query()
     if spec.where is not None:
         query = query.where(filter=_build_filter(spec.where, client))
     for path, descending in spec.order:
