@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from shared.store import Store
+if TYPE_CHECKING:  # the store's module is imported by whoever builds one
+    from shared.store import Store
 
 __all__ = ["HEALTH_DOCUMENT", "VERSION", "Check", "Status", "StatusReport", "store_check"]
 
