@@ -150,6 +150,46 @@ def test_every_module_a_function_imports_is_in_its_package(name: str) -> None:
     assert [path for path in needed if not packaged(path, patterns)] == []
 
 
+def _entry_call(main: Path) -> tuple[str, ...]:
+    """The names `main.py` binds to its `http_function` / `event_function` call at module level."""
+    for node in ast.parse(main.read_text(encoding="utf-8")).body:
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Name)
+            and node.value.func.id in {"http_function", "event_function"}
+            and isinstance(node.targets[0], ast.Tuple)
+        ):
+            return tuple(getattr(name, "id", "?") for name in node.targets[0].elts)
+    return ()
+
+
+def _built_at_import(api: Path) -> list[str]:
+    """What `api.py` builds or reaches at import time that the template leaves to main.py."""
+    tree = ast.parse(api.read_text(encoding="utf-8"))
+    found = [name for name in imported_modules(api, ROOT) if name == "shared.clients"]
+    for node in tree.body:
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.Expr)) and node.value is not None:
+            for call in ast.walk(node.value):
+                if (
+                    isinstance(call, ast.Call)
+                    and isinstance(call.func, ast.Name)
+                    and call.func.id in {"Router", "Authenticator", "HttpFunction"}
+                ):
+                    found.append(f"{call.func.id}() at import")
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(_functions()))
+def test_every_function_has_the_template_s_shape(name: str) -> None:
+    """main.py ends in one entry call (`app, http, main = http_function(...)` or `app, event,
+    main = event_function(...)`); api.py builds nothing at import and never reaches the clients."""
+    folder = ROOT / "functions" / name
+    assert _entry_call(folder / "main.py") in {("app", "http", "main"), ("app", "event", "main")}
+    if (folder / "api.py").exists():
+        assert _built_at_import(folder / "api.py") == []
+
+
 def test_the_checks_catch_what_they_look_for(tmp_path: Path) -> None:
     """A small tree that breaks both rules: `a` reads `b`'s module, `shared` reads `a`."""
     for path, text in {
