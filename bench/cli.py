@@ -1,4 +1,4 @@
-"""`python -m bench run|suite|report|scenarios|coldstart`: the harness' command line.
+"""`python -m bench run|suite|report|scenarios|coldstart|emulators`: the harness' command line.
 
 Every subcommand is a module of `bench/commands/` that defines `COMMAND` (its name, help, flags
 and `main`); to add one, write that module and list it in `COMMANDS`. Every flag has an
@@ -12,7 +12,7 @@ import shlex
 import sys
 from collections.abc import Sequence
 
-from bench.commands import coldstart, report, run, scenarios, suite
+from bench.commands import coldstart, emulators, report, run, scenarios, suite
 from bench.commands.base import Command
 
 __all__ = ["COMMANDS", "main"]
@@ -24,6 +24,7 @@ COMMANDS: tuple[Command, ...] = (
     suite.COMMAND,
     scenarios.COMMAND,
     coldstart.COMMAND,
+    emulators.COMMAND,
 )
 
 
