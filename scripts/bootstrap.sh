@@ -70,5 +70,6 @@ install_debian_packages "${DEBIAN_PACKAGES[@]}"
 # `ensure_venv .venv-mlserver requirements-mlserver.txt` (then any post-install step for it) and
 # call its tools as .venv-mlserver/bin/... from the Makefile; `.venv*` is git-ignored.
 ensure_venv .venv requirements-dev.txt
+ensure_venv .venv-mlserver requirements-mlserver.txt  # remote-model tests (tests/support/mlserver.py)
 
 echo "bootstrap complete"
