@@ -9,9 +9,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
 from shared.errors import BadRequest, Disposition, StratusError
+from shared.http import parse_json
 from shared.settings import Settings, settings
 
 __all__ = ["PUBLISHED", "DeadLetter", "EventFunction", "Message", "Outcome", "topic_from_source"]
@@ -35,11 +34,9 @@ class Message:
     delivery_attempt: int | None = None
 
     def json(self) -> Any:
-        """The payload parsed as JSON; a BadRequest (poison) when it is not JSON."""
-        try:
-            return orjson.loads(self.data)
-        except orjson.JSONDecodeError as exc:
-            raise BadRequest(f"message {self.id} data is not valid JSON: {exc}") from None
+        """The payload parsed as JSON; a BadRequest (poison) when it is not JSON or nests too
+        deep (shared.http.parse_json)."""
+        return parse_json(self.data, f"message {self.id} data")
 
     @classmethod
     def from_push(cls, body: Any, *, topic: str = "") -> Message:

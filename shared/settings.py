@@ -7,13 +7,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["Settings", "env_bool", "env_int", "settings"]
+__all__ = ["MAX_BODY_BYTES_LIMIT", "Settings", "env_bool", "env_int", "settings"]
 
 DEFAULT_PROJECT = "stratus-local"
+# The largest STRATUS_MAX_BODY_BYTES: a body, with the bridge's batch around it, must fit one bus
+# message (shared.bus.MAX_MESSAGE_BYTES, 10 MB)
+MAX_BODY_BYTES_LIMIT = 8 * 1000 * 1000
 
 
-def env_int(environ: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
-    """An integer variable, with a clear error naming it when it is not one."""
+def env_int(
+    environ: Mapping[str, str],
+    name: str,
+    default: int,
+    *,
+    minimum: int = 0,
+    maximum: int | None = None,
+) -> int:
+    """An integer variable, with a clear error naming it when it is not one or out of range."""
     raw = environ.get(name, "").strip()
     if not raw:
         return default
@@ -23,6 +33,8 @@ def env_int(environ: Mapping[str, str], name: str, default: int, *, minimum: int
         raise ValueError(f"environment variable {name}={raw!r} is not an integer") from None
     if value < minimum:
         raise ValueError(f"environment variable {name}={value} must be at least {minimum}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"environment variable {name}={value} must be at most {maximum}")
     return value
 
 
@@ -70,7 +82,13 @@ class Settings:
                 or environ.get("K_SERVICE")
                 or environ.get("__OW_ACTION_NAME", "").rsplit("/", 1)[-1]
             ),
-            max_body_bytes=env_int(environ, "STRATUS_MAX_BODY_BYTES", 1024 * 1024, minimum=1),
+            max_body_bytes=env_int(
+                environ,
+                "STRATUS_MAX_BODY_BYTES",
+                1024 * 1024,
+                minimum=1,
+                maximum=MAX_BODY_BYTES_LIMIT,
+            ),
             log_level=environ.get("STRATUS_LOG_LEVEL", "INFO").strip().upper() or "INFO",
             access_log=env_bool(environ, "STRATUS_ACCESS_LOG", False),
         )

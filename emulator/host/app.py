@@ -22,6 +22,7 @@ import orjson
 from emulator.host.accounts import claim_accounts
 from emulator.process import die_with_parent, server_collector
 from shared import logs
+from shared.bus import MAX_MESSAGE_BYTES
 from shared.errors import BadRequest, MethodNotAllowed, NotFound, PermissionDenied, StratusError
 from shared.events import EventFunction, Message, topic_from_source
 from shared.function import HttpFunction
@@ -31,11 +32,14 @@ from shared.router import Router
 from shared.settings import settings
 from shared.streaming import StreamingResponse
 
-__all__ = ["EVENTS_PREFIX", "Host", "create_app"]
+__all__ = ["EVENTS_PREFIX", "PUSH_BODY_LIMIT", "Host", "create_app"]
 
 _log = logging.getLogger("stratus.host")
 
 EVENTS_PREFIX = "/_/events/"
+# A push carries one bus message, its data in base64 inside a JSON envelope: the host takes the
+# largest the bus may carry (413 would park a message the platform had acknowledged)
+PUSH_BODY_LIMIT = MAX_MESSAGE_BYTES * 4 // 3 + 64 * 1024
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 _REASONS = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
@@ -126,7 +130,6 @@ class Host:
         self.push_token = push_token
         self.ready_file = ready_file
         self._ready = False
-        self.max_body = settings().max_body_bytes
         self.functions = {
             name: _Loaded(spec, manifest.root) for name, spec in manifest.functions.items()
         }
@@ -208,7 +211,7 @@ class Host:
         if loaded.flask is not None:
             return loaded.flask(environ, start_response)
         assert loaded.event is not None
-        body = _read_body(environ, self.max_body * 2)
+        body = _read_body(environ, PUSH_BODY_LIMIT)
         try:
             push = orjson.loads(body)
         except orjson.JSONDecodeError:

@@ -6,21 +6,24 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import replace
 
 import orjson
 
 from functions.normalizer.transform import Outcome, normalize
-from shared.bus import Bus
+from shared.bus import MAX_MESSAGE_BYTES, Bus
 from shared.deadletter import DeadLetters, confirm, original
 from shared.errors import StratusError
 from shared.events import Message
+from shared.telemetry.model import NormalizedMessage
 from shared.telemetry.sensors import CachedSensorDirectory
 from shared.topics import TELEMETRY_DEAD, TELEMETRY_NORMALIZED
 
-__all__ = ["DEAD_TOPIC", "NORMALIZED_TOPIC", "Normalizer"]
+__all__ = ["DEAD_TOPIC", "NORMALIZED_TOPIC", "PART_BYTES", "Normalizer", "encoded_parts"]
 
 NORMALIZED_TOPIC = TELEMETRY_NORMALIZED
 DEAD_TOPIC = TELEMETRY_DEAD
+PART_BYTES = MAX_MESSAGE_BYTES // 2  # a normalized message is published in parts this size
 
 
 class Normalizer:
@@ -63,9 +66,8 @@ class Normalizer:
         futures: list[Future[str]] = []
         if outcome.message is not None:
             attributes = dict(message.attributes)
-            futures.append(
-                self.bus.publish(NORMALIZED_TOPIC, outcome.message.to_bytes(), attributes)
-            )
+            for data in encoded_parts(outcome.message, PART_BYTES):
+                futures.append(self.bus.publish(NORMALIZED_TOPIC, data, attributes))
         for rejection in outcome.rejected:
             extra = {"format": rejection.format}
             if rejection.device:  # the entry's own device in a batch of several devices
@@ -90,6 +92,21 @@ class Normalizer:
             message, orjson.dumps(body), error.message, "message", format=fmt
         )
         confirm([published], self.publish_timeout)
+
+
+def encoded_parts(message: NormalizedMessage, limit: int) -> list[bytes]:
+    """The message encoded as one or more messages of at most `limit` bytes each (halving its
+    readings until each part fits; a lone reading is never split): a body of many small SenML
+    records grows several times over as typed readings, and the bus takes 10 MB at most."""
+    data = message.to_bytes()
+    if len(data) <= limit or len(message.readings) < 2:
+        return [data]
+    half = len(message.readings) // 2
+    return [
+        part
+        for readings in (message.readings[:half], message.readings[half:])
+        for part in encoded_parts(replace(message, readings=readings), limit)
+    ]
 
 
 def _int(text: str | None) -> int:

@@ -7,9 +7,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from shared.errors import BadRequest
+from shared.http import MAX_JSON_DEPTH, parse_json
 from shared.telemetry import reference, senml
 from shared.telemetry.errors import InvalidReadings
 from shared.telemetry.model import NormalizedMessage, Reading, Source
@@ -79,10 +78,8 @@ def normalize(
     if not org or (not device and fmt != "batch"):
         raise BadRequest("raw telemetry message without org and device attributes")
     received = _ns(attributes.get("received_ns"), received_ns)
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest(f"raw telemetry message data is not valid JSON: {exc}") from None
+    # a batch wraps each device's body in an array and an entry object: two more levels
+    body = parse_json(raw, "raw telemetry message data", MAX_JSON_DEPTH + 2)
     job = _Job(org, device, sensors)
     if fmt == "batch":
         if not isinstance(body, list) or not body:

@@ -11,10 +11,11 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import orjson
-
 from gateways.bridge.batcher import Batch, Batcher
 from gateways.bridge.topics import detect_format, encode_entry, route
+from shared.deadletter import clip
+from shared.errors import BadRequest
+from shared.http import parse_json
 from shared.topics import DEVICE_STATE, TELEMETRY_DEAD, TELEMETRY_RAW
 
 __all__ = ["Bridge", "BridgeConfig", "Bus"]
@@ -41,6 +42,7 @@ class BridgeConfig:
     max_unacked: int = 1000  # the broker's window: flush everything when half of it is batched
     bridge_id: str = "bridge"
     retry_delay: float = 0.5
+    max_payload: int = 1024 * 1024  # STRATUS_MAX_BODY_BYTES: the platform's one body limit
 
 
 class Bridge:
@@ -77,11 +79,17 @@ class Bridge:
         if where is None:
             self._dead_letter("", topic, payload, received_ns, token, "not a device topic")
             return
-        try:
-            value = orjson.loads(payload)
-        except orjson.JSONDecodeError as exc:
-            reason = f"payload is not valid JSON: {exc}"
+        if len(payload) > self.config.max_payload:
+            reason = (
+                f"payload is {len(payload)} bytes; the limit is {self.config.max_payload} bytes "
+                "(STRATUS_MAX_BODY_BYTES), as for HTTP and WebSocket bodies"
+            )
             self._dead_letter(where.device, topic, payload, received_ns, token, reason)
+            return
+        try:
+            value = parse_json(payload, "payload")  # bounded depth, as at every door
+        except BadRequest as exc:
+            self._dead_letter(where.device, topic, payload, received_ns, token, exc.message)
             return
         if where.kind == "state":
             if not isinstance(value, dict):
@@ -110,12 +118,12 @@ class Bridge:
     def _dead_letter(
         self, device: str, topic: str, payload: bytes, received_ns: int, token: int, reason: str
     ) -> None:
-        _log.warning("dead-lettering a message of device %r: %s", device, reason)
+        _log.warning("dead-lettering a message of device %r: %s", clip(device, 200), reason)
         attributes = {
-            "device": device,
-            "reason": reason,
+            "device": clip(device),
+            "reason": clip(reason),
             "source": "bridge",
-            "mqtt_topic": topic,
+            "mqtt_topic": clip(topic),  # a topic may be 64 KiB; an attribute value 1 KiB
             "transport": "mqtt",
             "received_ns": str(received_ns),
         }

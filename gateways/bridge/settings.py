@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from gateways.bridge.service import BridgeConfig
 from shared.broker import BrokerSettings
-from shared.settings import env_int
+from shared.settings import MAX_BODY_BYTES_LIMIT, env_int
 from shared.topics import DEVICE_STATE, TELEMETRY_DEAD, TELEMETRY_RAW
 
 __all__ = ["BridgeSettings"]
@@ -49,6 +49,13 @@ class BridgeSettings:
             max_delay=env_int(environ, "STRATUS_BRIDGE_MAX_DELAY_MS", 50, minimum=1) / 1000,
             max_unacked=receive_maximum,
             bridge_id=bridge_id,
+            max_payload=env_int(
+                environ,
+                "STRATUS_MAX_BODY_BYTES",
+                1024 * 1024,
+                minimum=1,
+                maximum=MAX_BODY_BYTES_LIMIT,
+            ),
         )
         return cls(
             broker=broker,

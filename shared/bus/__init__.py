@@ -12,7 +12,12 @@ from collections.abc import Mapping
 from concurrent.futures import Future
 from typing import Protocol
 
-__all__ = ["Bus"]
+__all__ = ["MAX_MESSAGE_BYTES", "Bus"]
+
+# The largest message the bus carries (Pub/Sub: data and attributes of one message). Everything
+# Stratus publishes stays under it: bodies are bounded by STRATUS_MAX_BODY_BYTES (at most
+# MAX_BODY_BYTES_LIMIT, shared.settings), and the normalizer splits what it produces.
+MAX_MESSAGE_BYTES = 10_000_000
 
 
 class Bus(Protocol):

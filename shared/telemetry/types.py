@@ -7,6 +7,8 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from shared.http import MAX_JSON_DEPTH, too_deep
+
 __all__ = ["INT64_MAX", "INT64_MIN", "TYPES", "TypeMismatch", "canonical_type", "coerce"]
 
 TYPES = ("double", "long", "boolean", "string", "object")
@@ -109,6 +111,8 @@ def _string(value: Any) -> str:
 
 def _object(value: Any) -> Any:
     if isinstance(value, (dict, list)):
+        if too_deep(value, MAX_JSON_DEPTH):
+            raise TypeMismatch(f"the value nests more than {MAX_JSON_DEPTH} levels deep")
         return value
     raise TypeMismatch(f"{_describe(value)} is not a JSON object or array (sensor type object)")
 
@@ -128,7 +132,7 @@ def coerce(value: Any, type_: str) -> Any:
     double: numbers and numeric strings ("91827364") -> float; booleans, NaN, infinities and
     other strings are refused. long: integers, integral floats and integral numeric strings in
     the signed 64-bit range -> int. boolean: true/false and the strings "true"/"false".
-    string: strings only. object: JSON objects and arrays.
+    string: strings only. object: JSON objects and arrays at most MAX_JSON_DEPTH levels deep.
     """
     if type(value) is float and type_ == "double" and math.isfinite(value):
         return value  # by far the most common reading: no conversion to look up

@@ -1,5 +1,6 @@
 """Request parsing and response helpers."""
 
+import orjson
 import pytest
 
 from shared.errors import (
@@ -9,7 +10,14 @@ from shared.errors import (
     UnsupportedMediaType,
     ValidationError,
 )
-from shared.http import Request, error_response, json_response, parse_query
+from shared.http import (
+    Request,
+    error_response,
+    json_response,
+    parse_json,
+    parse_query,
+    too_deep,
+)
 
 
 def test_json_body_parsed_with_json_content_type() -> None:
@@ -78,3 +86,30 @@ def test_json_response_and_error_body_shape() -> None:
 def test_method_not_allowed_carries_allow_header() -> None:
     response = error_response(MethodNotAllowed("no", allow=["GET", "PUT"]))
     assert response.headers["allow"] == "GET, PUT"
+
+
+def _nested(depth: int) -> bytes:
+    return b'{"a":' * depth + b"1" + b"}" * depth
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 33 + b"]" * 33, _nested(33), b"[" + b"[" * 600 + b"]" * 600 + b"]"],
+)
+def test_json_nested_too_deep_is_400_at_the_door(body: bytes) -> None:
+    """A value nesting hundreds of levels used to pass ingest and crash a reader downstream."""
+    request = Request("PUT", "/x", {"content-type": "application/json"}, body)
+    with pytest.raises(BadRequest, match="more than 32 levels deep"):
+        request.json()
+    with pytest.raises(BadRequest, match="message m1 data nests"):
+        parse_json(body, "message m1 data")
+
+
+def test_json_depth_counts_structure_not_brackets_in_strings() -> None:
+    text = b'{"name": "' + b"[[[[{" * 50 + b'", "v": [[1]]}'
+    assert parse_json(text) == {"name": "[[[[{" * 50, "v": [[1]]}
+    assert parse_json(b"[" * 32 + b"]" * 32) is not None  # the bound itself is accepted
+    assert parse_json(_nested(32)) is not None
+    assert parse_json(_nested(5), max_depth=5) and too_deep(orjson.loads(_nested(6)), 5)
+    with pytest.raises(BadRequest, match="not valid JSON"):
+        parse_json(b"[1,")

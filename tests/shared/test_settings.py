@@ -33,6 +33,8 @@ def test_values_and_fallbacks() -> None:
     [
         ({"STRATUS_MAX_BODY_BYTES": "lots"}, "STRATUS_MAX_BODY_BYTES='lots' is not an integer"),
         ({"STRATUS_MAX_BODY_BYTES": "0"}, "must be at least 1"),
+        # a body must fit one bus message with the bridge's batch around it
+        ({"STRATUS_MAX_BODY_BYTES": "12000000"}, "must be at most 8000000"),
         ({"STRATUS_ACCESS_LOG": "maybe"}, "not a boolean"),
         ({"STRATUS_ENV": "staging"}, "must be 'local' or 'production'"),
     ],

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import socket
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
+from emulator.host.app import PUSH_BODY_LIMIT
 from tests.support.host import RunningHost, running_host
 
 pytestmark = pytest.mark.e2e
@@ -100,3 +102,19 @@ def test_unexpected_function_error_is_500_without_details(host: RunningHost) -> 
     assert response.status_code == 500
     assert "secret" not in response.text
     assert response.headers["x-request-id"]
+
+
+def test_a_push_of_the_largest_bus_message_is_delivered_not_refused(host: RunningHost) -> None:
+    """A push carries one bus message in base64: the host takes the largest the bus may carry
+    (10 MB of data), where it used to refuse 2 MiB of push (413) and park messages the platform
+    had already acknowledged. Only a push above that is 413."""
+    from shared.bus import MAX_MESSAGE_BYTES
+
+    data = b'{"pad": "' + b"x" * (MAX_MESSAGE_BYTES - 64) + b'"}'
+    push = {"message": {"data": base64.b64encode(data).decode(), "messageId": "m-big"}}
+    url = f"{host.base_url}/_/events/sink?token=test-token"
+    answer = httpx.post(url, json=push, timeout=60)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"outcome": "ack"}
+    too_big = httpx.post(url, content=b"x" * (PUSH_BODY_LIMIT + 1), timeout=60)
+    assert too_big.status_code == 413

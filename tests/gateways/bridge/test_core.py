@@ -224,3 +224,29 @@ def test_the_flusher_publishes_full_batches_at_once_and_the_rest_on_stop(
     assert bridge.wait_acked(20) and sorted(acked) == [1, 2, 3]
     messages = reader.wait_for("telemetry-raw", lambda got: len(got) == 2)
     assert sorted(len(m.entries()) for m in messages) == [1, 2]
+
+
+def test_payloads_over_the_body_limit_or_nested_too_deep_are_dead_lettered_with_the_reason(
+    bus: PubSubBus, reader: BusReader
+) -> None:
+    """The one size and depth policy of every door: such a payload is acknowledged only once
+    its dead letter says why (it used to be batched and retried forever)."""
+    reader.create("telemetry-dead")
+    acked: list[int] = []
+    bridge = Bridge(bus, lambda d: "org1", acked.extend, BridgeConfig(max_payload=1000))
+    big = orjson.dumps({"sensor_id": "s1", "timestamp": 1, "value": "x" * 1000})
+    deep = b'{"sensor_id": "s1", "timestamp": 1, "value": ' + b"[" * 40 + b"]" * 40 + b"}"
+    bridge.receive("devices/d1/events", big, 1)
+    bridge.receive("devices/d1/events", deep, 2)
+    bridge.receive(f"devices/d1/events/{'t' * 2000}", b"{not json", 3)
+    assert until(lambda: len(acked) == 3) and sorted(acked) == [1, 2, 3]
+    assert bridge.stats["dead_lettered"] == 3 and bridge.stats["retries"] == 0
+    messages = reader.wait_for("telemetry-dead", lambda got: len(got) == 3)
+    reasons = {m.data: m.attributes["reason"] for m in messages}
+    assert reasons[big] == (
+        f"payload is {len(big)} bytes; the limit is 1000 bytes (STRATUS_MAX_BODY_BYTES), as for "
+        "HTTP and WebSocket bodies"
+    )
+    assert "more than 32 levels deep" in reasons[deep]
+    long_topic = next(m for m in messages if m.data == b"{not json").attributes["mqtt_topic"]
+    assert len(long_topic.encode()) <= 1024 and long_topic.endswith("...")  # Pub/Sub's bound

@@ -100,3 +100,12 @@ def test_double_strings_round_trip(number: float) -> None:
 @given(st.integers(min_value=-(2**63), max_value=2**63 - 1))
 def test_long_strings_round_trip(number: int) -> None:
     assert coerce(str(number), "long") == number
+
+
+def test_an_object_value_nesting_too_deep_is_refused_not_a_crash_downstream() -> None:
+    value: object = 1
+    for _ in range(40):
+        value = {"x": value}
+    with pytest.raises(TypeMismatch, match="more than 32 levels"):
+        coerce(value, "object")
+    assert coerce({"x": [1, {"y": 2}]}, "object") == {"x": [1, {"y": 2}]}
