@@ -10,7 +10,6 @@ from functions.bootstrap.registrations import Registrations
 from functions.bootstrap.service import Bootstrapper
 from shared.auth.guard import require
 from shared.directory import page_limit
-from shared.errors import ValidationError
 from shared.http import Request, Response, json_response
 from shared.router import Router
 
@@ -20,13 +19,9 @@ BASE = "/api/bootstrap"
 _NO_STORE = {"cache-control": "no-store"}  # answers carry secrets
 
 
-def _body(request: Request, *, required: bool = True) -> dict[str, Any]:
-    body = request.json(required=required)
-    if body is None:
-        return {}
-    if not isinstance(body, dict):
-        raise ValidationError("request body must be a JSON object", field="body")
-    return body
+def _optional_object(request: Request) -> dict[str, Any]:
+    """The body as a JSON object, or {} when there is none (key rotation takes either)."""
+    return request.json_object() if request.body else {}
 
 
 def build_router(
@@ -51,7 +46,7 @@ def build_router(
     def create(request: Request) -> Response:
         """Register a device by its external id; the answer shows the external key once."""
         caller = org(request)
-        created = registrations().create(caller, _body(request))
+        created = registrations().create(caller, request.json_object())
         location = {"location": f"{BASE}/{created['external_id']}", **_NO_STORE}
         return json_response(created, 201, location)
 
@@ -71,14 +66,14 @@ def build_router(
         """Change name, description, config, sensors or `enabled`."""
         caller = org(request)
         external_id = request.path_params["external_id"]
-        return json_response(registrations().update(caller, external_id, _body(request)))
+        return json_response(registrations().update(caller, external_id, request.json_object()))
 
     @router.route("POST", BASE + "/{external_id}/key/rotate")
     def rotate(request: Request) -> Response:
         """A new external key (`{"external_key"}` to choose it); the old one stops working."""
         caller = org(request)
         external_id = request.path_params["external_id"]
-        body = _body(request, required=False)
+        body = _optional_object(request)
         return json_response(registrations().rotate(caller, external_id, body), headers=_NO_STORE)
 
     @router.route("DELETE", BASE + "/{external_id}")

@@ -8,7 +8,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from shared.errors import Unavailable
 from shared.http import Request, Response, json_response
 from shared.router import Router
-from shared.telemetry.ingest import Ingest
+from shared.telemetry.ingest import Ingest, idempotency_key
 
 __all__ = ["PUBLISH_TIMEOUT_SECONDS", "build_router"]
 
@@ -28,13 +28,14 @@ def build_router(
         core = ingest()
         device = core.authenticate(request.header("authorization"))
         request_id = str(request.context.get("request_id") or "")
-        future = core.submit(device, request.body, request_id, request.media_type)
+        key = idempotency_key(request.header("idempotency-key"))
+        future = core.submit(device, request.body, request_id, request.media_type, key)
         try:
             accepted = future.result(timeout=publish_timeout)
         except FutureTimeout:
             raise Unavailable(
                 f"the bus did not confirm the readings within {publish_timeout:g} s; "
-                "send them again (with the same x-request-id)"
+                "send them again (with the same idempotency-key)"
             ) from None
         return json_response({"accepted": accepted})
 

@@ -92,8 +92,8 @@ def _batches(chunks: Sequence[Chunk]) -> list[list[Chunk]]:
     return out
 
 
-def _same(existing: Mapping[str, object], chunk: Chunk) -> bool:
-    fields = ("bucket", "first", "last", "count", "received")
+def _same(existing: Mapping[str, object], chunk: Chunk, *, ignore_received: bool = False) -> bool:
+    fields = ("bucket", "first", "last", "count") + (() if ignore_received else ("received",))
     if any(existing.get(name) != chunk.data[name] for name in fields):
         return False
     raw = existing.get("readings")
@@ -112,13 +112,20 @@ class Writer:
         """Store the readings of one `telemetry-normalized` bus message (BadRequest when it is
         not a normalized message: dead-lettered)."""
         normalized = NormalizedMessage.from_bytes(message.data)
-        return self.write(normalized, received_ns(message.attributes, message.publish_time))
+        received = received_ns(message.attributes, message.publish_time)
+        return self.write(normalized, received, message.attributes.get("idempotency_key"))
 
-    def write(self, message: NormalizedMessage, received: int) -> WriteResult:
-        chunks = plan(message, received)
+    def write(
+        self, message: NormalizedMessage, received: int, idempotency_key: str | None = None
+    ) -> WriteResult:
+        """Create the message's chunks. With the client's `idempotency_key` they are named after
+        it and the readings, and a chunk found with the same readings is the same request stored
+        before (a client's retry, received at another moment): it stays as it is."""
+        chunks = plan(message, received, idempotency_key=idempotency_key)
+        retried = idempotency_key is not None
         created = existing = 0
         for group in _batches(chunks):
-            made, found = self._write_group(group)
+            made, found = self._write_group(group, retried)
             created, existing = created + made, existing + found
         if existing:
             _log.info(
@@ -129,7 +136,7 @@ class Writer:
             )
         return WriteResult(created, existing, sum(chunk.count for chunk in chunks))
 
-    def _write_group(self, chunks: list[Chunk]) -> tuple[int, int]:
+    def _write_group(self, chunks: list[Chunk], retried: bool = False) -> tuple[int, int]:
         """Create every chunk in one commit; when some exist, check they are identical and
         create the rest. Returns (created, already present)."""
         pending = chunks
@@ -148,7 +155,7 @@ class Writer:
             for chunk, document in zip(pending, documents, strict=True):
                 if document is None:
                     missing.append(chunk)
-                elif not _same(document.data, chunk):
+                elif not _same(document.data, chunk, ignore_received=retried):
                     raise BadRequest(f"{chunk.path} exists with other readings; not overwritten")
                 else:
                     present += 1

@@ -54,11 +54,21 @@ def decode_readings(raw: Any) -> list[tuple[int, Any]]:
     return [(int(ts), value) for ts, value in orjson.loads(raw)]
 
 
-def message_key(message: NormalizedMessage, received_ns: int) -> str:
+def message_key(
+    message: NormalizedMessage, received_ns: int, idempotency_key: str | None = None
+) -> str:
     """20 hex characters naming the message's documents: a digest of everything in it, so a
     redelivery (or a re-publication of the same message by the normalizer) finds the same ids,
-    and two different messages never share them even when a client reuses a request id."""
-    body = orjson.dumps([message.to_dict(), received_ns])
+    and two different messages never share them even when a client reuses a request id.
+
+    With the client's `idempotency_key`, the digest is of the key, the organisation, the device
+    and the readings only (not the moment of reception nor the request id): a client's retry of
+    the same body (a new request, received later) finds the same ids and is stored once."""
+    if idempotency_key is None:
+        body = orjson.dumps([message.to_dict(), received_ns])
+    else:
+        readings = message.to_dict()["readings"]
+        body = orjson.dumps(["idempotent", idempotency_key, message.org, message.device, readings])
     return hashlib.sha256(body).hexdigest()[:20]
 
 
@@ -103,14 +113,19 @@ def _split(readings: list[tuple[int, Any]], limit: int) -> Iterable[list[tuple[i
 
 
 def plan(
-    message: NormalizedMessage, received_ns: int, *, max_bytes: int = MAX_CHUNK_BYTES
+    message: NormalizedMessage,
+    received_ns: int,
+    *,
+    max_bytes: int = MAX_CHUNK_BYTES,
+    idempotency_key: str | None = None,
 ) -> list[Chunk]:
-    """The chunk documents of a message, in path order.
+    """The chunk documents of a message, in path order (named after `idempotency_key` and the
+    readings when the client gave one: see `message_key`).
 
     Readings are grouped by device, sensor and hour bucket and sorted by time; a timestamp repeated
     within the message keeps its last value (message order), as a later message would win.
     """
-    key = message_key(message, received_ns)
+    key = message_key(message, received_ns, idempotency_key)
     groups: dict[tuple[str, str, int], dict[int, Any]] = {}
     types: dict[tuple[str, str], str] = {}
     for reading in message.readings:  # the hot loop: bucket_of and device_of inlined

@@ -3,6 +3,7 @@ the ingest function (HTTP) and the WebSocket gateway submit bodies through the s
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
@@ -32,10 +33,12 @@ __all__ = [
     "Device",
     "Ingest",
     "Sensors",
+    "idempotency_key",
     "read_body",
 ]
 
 RAW_TOPIC = TELEMETRY_RAW
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
 JSON = "application/json"
 SENML = senml.CONTENT_TYPE
 
@@ -139,9 +142,17 @@ class Ingest:
         return Device(principal.subject, principal.org)
 
     def submit(
-        self, device: Device, body: bytes, request_id: str, media_type: str = ""
+        self,
+        device: Device,
+        body: bytes,
+        request_id: str,
+        media_type: str = "",
+        idempotency_key: str | None = None,
     ) -> Future[int]:
-        """Check `body` (raising 400, 403 or 415 before anything is published) and publish it."""
+        """Check `body` (raising 400, 403 or 415 before anything is published) and publish it.
+        `idempotency_key` (checked by `idempotency_key()`) goes along as the attribute
+        `idempotency_key`: the writer then names the chunks after it and the readings instead of
+        the moment of reception, so a retry of the same body is stored once."""
         received_ns = self.clock()
         checked = read_body(body, media_type, received_ns)
         self._check_sensors(device, checked)
@@ -153,6 +164,8 @@ class Ingest:
             "transport": self.transport,
             "request_id": request_id,
         }
+        if idempotency_key is not None:
+            attributes["idempotency_key"] = idempotency_key
         published = self.bus.publish(self.topic, body, attributes)
         result: Future[int] = Future()
 
@@ -175,6 +188,20 @@ class Ingest:
             problem = _sensor_problem(self.sensors.lookup(device.org, device.id), body)
         if problem is not None:
             raise problem
+
+
+def idempotency_key(raw: str | None) -> str | None:
+    """The `idempotency-key` header's value: 1..128 printable ASCII characters without spaces
+    (a UUID, say), None when absent; 400 naming `idempotency-key` otherwise."""
+    if raw is None:
+        return None
+    key = raw.strip()
+    if not _IDEMPOTENCY_KEY.match(key):
+        raise ValidationError(
+            "idempotency-key must be 1 to 128 printable ASCII characters without spaces",
+            field="idempotency-key",
+        )
+    return key
 
 
 def _sensor_problem(sensors: Mapping[str, Sensor], body: Body) -> StratusError | None:
