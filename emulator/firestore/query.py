@@ -284,6 +284,18 @@ def _within(key: list[Any], p: Plan) -> bool:
     return True
 
 
+def _in_order(p: Plan, keyed: Iterable[tuple[list[Any] | None, Stored]]) -> list[Stored]:
+    """The documents sorted by their order keys (those without one left out)."""
+    descending = [desc for _, desc in p.orders]
+
+    def by_key(a: tuple[list[Any], Stored], b: tuple[list[Any], Stored]) -> int:
+        return _compare_keys(a[0], b[0], descending)
+
+    present = [(key, doc) for key, doc in keyed if key is not None]
+    present.sort(key=functools.cmp_to_key(by_key))
+    return [doc for _, doc in present]
+
+
 def run(db: Database, p: Plan, at: int | None = None) -> list[Stored]:
     """The documents the plan selects (as of `at`, microseconds), in order, after cursors,
     offset and limit (or the nearest ones, for `find_nearest`)."""
@@ -293,9 +305,10 @@ def run(db: Database, p: Plan, at: int | None = None) -> list[Stored]:
             if p.all_descendants
             else db.collection(p.parent, p.collection, at)
         )
-        return nearest((d for d in scope if p.predicate is None or p.predicate(d)), p.nearest)
-    descending = [desc for _, desc in p.orders]
-    keyed: list[tuple[list[Any], Stored]] = []
+        matching = [d for d in scope if p.predicate is None or p.predicate(d)]
+        in_order = _in_order(p, ((_order_key(d, p.orders), d) for d in matching))
+        return nearest(enumerate(in_order), p.nearest)
+    keyed: list[tuple[list[Any] | None, Stored]] = []
     docs, ordered = candidates(db, p, at)
     enough = p.offset + p.limit if ordered and p.limit is not None else None
     for doc in docs:
@@ -308,11 +321,7 @@ def run(db: Database, p: Plan, at: int | None = None) -> list[Stored]:
             continue
         keyed.append((key, doc))
 
-    def by_key(a: tuple[list[Any], Stored], b: tuple[list[Any], Stored]) -> int:
-        return _compare_keys(a[0], b[0], descending)
-
-    keyed.sort(key=functools.cmp_to_key(by_key))
-    found = [doc for _, doc in keyed][p.offset :]
+    found = _in_order(p, keyed)[p.offset :]
     if p.limit is not None:
         found = found[: p.limit]
     return found

@@ -1,10 +1,10 @@
 """Vector values and `find_nearest`: the Euclidean, cosine and dot-product distances, nearest first.
 
 As in Google's emulator: documents whose vector field is not a vector of the query's dimension
-are left out; Euclidean and cosine distances rank ascending, dot products descending; ties go by
-document name; `distance_threshold` keeps distances <= it (dot products >= it); the distance
-goes into `distance_result_field` of each result (unless a projection leaves it out); a zero
-length vector is refused, stored or queried.
+are left out; Euclidean and cosine distances rank ascending, dot products descending; ties go in
+the query's order (its inequality fields, then the document name); `distance_threshold` keeps
+distances <= it (dot products >= it); the distance goes into `distance_result_field` of each
+result (unless a projection leaves it out); a zero length vector is refused, stored or queried.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import invalid
-from .paths import parse_field_path, path_key
+from .paths import parse_field_path
 from .storage import Stored
 from .values import MapValue, Value, get_field, set_field
 
@@ -95,15 +95,16 @@ def _distance(measure: int, a: tuple[float, ...], b: tuple[float, ...]) -> float
     dot = sum(x * y for x, y in zip(a, b, strict=True))
     if measure == _DOT_PRODUCT:
         return dot
-    norms = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    norms = math.sqrt(sum(x * x for x in a) * sum(y * y for y in b))  # one root, as Google
     return 1.0 - dot / norms if norms else math.nan
 
 
-def nearest(docs: Iterable[Stored], stage: Nearest) -> list[Stored]:
-    """The `stage.limit` documents nearest to the query vector, nearest first; each a copy with
-    the distance in `result_field` when one is asked for."""
-    scored: list[tuple[float, bytes, Stored]] = []
-    for doc in docs:
+def nearest(docs: Iterable[tuple[Any, Stored]], stage: Nearest) -> list[Stored]:
+    """The `stage.limit` documents nearest to the query vector, nearest first (ties in the
+    order of their `docs` keys: the query's ordering); each a copy with the distance in
+    `result_field` when one is asked for."""
+    scored: list[tuple[float, Any, Stored]] = []
+    for key, doc in docs:
         vector = vector_of(get_field(doc.data.fields, stage.field))
         if vector is None or len(vector) != len(stage.vector):
             continue
@@ -116,9 +117,10 @@ def nearest(docs: Iterable[Stored], stage: Nearest) -> list[Stored]:
             )
             if not within:
                 continue
-        scored.append((distance, path_key(doc.name), doc))
+        scored.append((distance, key, doc))
     sign = -1.0 if stage.measure == _DOT_PRODUCT else 1.0
-    scored.sort(key=lambda s: (math.isnan(s[0]), sign * s[0] if s[0] == s[0] else 0.0, s[1]))
+    scored.sort(key=lambda s: s[1])  # stable: ties keep the query's order
+    scored.sort(key=lambda s: (math.isnan(s[0]), sign * s[0] if s[0] == s[0] else 0.0))
     out = []
     for distance, _, doc in scored[: stage.limit]:
         if stage.result_field is not None:
