@@ -273,8 +273,9 @@ def machine_line(info: dict[str, Any]) -> str:
 
 
 def render(results: list[dict[str, Any]], coldstart: list[dict[str, Any]] | None = None,
-           suite: dict[str, Any] | None = None) -> str:  # fmt: skip
-    """The whole BENCHMARKS.md."""
+           suite: dict[str, Any] | None = None,
+           emulators: dict[str, Any] | None = None) -> str:  # fmt: skip
+    """The whole BENCHMARKS.md (`emulators`: the latest `python -m bench emulators` result)."""
     by = _by_name(results)
     info = results[0]["machine"] if results else {}
     machine = f"one machine, {info.get('cpus')} CPUs" if info else "one machine"
@@ -307,6 +308,10 @@ def render(results: list[dict[str, Any]], coldstart: list[dict[str, Any]] | None
     lines += ["## Next to the TUM study", "", *_study(by, machine)]
     lines += ["## Cost projection", "", *_costs(results)]
     lines += ["## Cold start and memory per function", "", *_coldstart(coldstart)]
+    if emulators:
+        from bench.emulators import section
+
+        lines += section(emulators)
     known = set(INGEST + QUERY + API)
     others = tuple(sorted({r["scenario"] for r in results} - known))
     if others:

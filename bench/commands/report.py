@@ -34,7 +34,12 @@ def _main(args: argparse.Namespace, command: str) -> int:
     for name in ("coldstart", "suite"):
         path = folder / f"{name}.json"
         extra[name] = json.loads(path.read_text()) if path.exists() else None
-    Path(args.output).write_text(benchmarks.render(results, extra["coldstart"], extra["suite"]))
+    # `python -m bench emulators` writes its own result (next to the suites unless told otherwise)
+    emulators = folder / "emulators.json"
+    emulators = emulators if emulators.exists() else RESULTS / "emulators.json"
+    extra["emulators"] = json.loads(emulators.read_text()) if emulators.exists() else None
+    document = benchmarks.render(results, extra["coldstart"], extra["suite"], extra["emulators"])
+    Path(args.output).write_text(document)
     print(f"{args.output}: {len(results)} scenario runs from {folder}", file=sys.stderr)
     return 0
 

@@ -167,8 +167,9 @@ class Broker:
         for message in messages:
             if not message.data and not message.attributes:
                 raise invalid("a message needs data or at least one attribute")
-            _check_attributes(message.attributes)
             attributes = dict(message.attributes)
+            if attributes:
+                _check_attributes(attributes)
             if settings is not None:  # validated against the schema, named in the attributes
                 attributes.update(self.schemas.attributes(settings, message.data))
             rows.append((message.data, orjson.dumps(attributes), message.ordering_key))
@@ -394,6 +395,8 @@ def _check_attributes(attributes: Mapping[str, str]) -> None:
     if len(attributes) > 100:
         raise invalid(f"a message has {len(attributes)} attributes; the maximum allowed is 100")
     for key, value in attributes.items():
+        if len(key) <= 64 and len(value) <= 256:
+            continue  # no more than 4 bytes a character: within the limits, no need to encode
         if len(key.encode()) > 256:
             raise invalid(f"the attribute key {key[:64]!r}... is longer than 256 bytes")
         if len(value.encode()) > 1024:

@@ -125,15 +125,20 @@ class Store:
         self, messages: Sequence[tuple[bytes, bytes, str]], subs: Sequence[int], publish_ns: int
     ) -> list[int]:
         """Store messages owed to `subs`; their ids. Nothing is stored without subscriptions."""
-        ids = []
         due = publish_ns / 1e9
-        for data, attributes, ordering_key in messages:
-            cursor = self.db.execute(
-                "INSERT INTO messages (data, attributes, ordering_key, publish_ns)"
-                " VALUES (?, ?, ?, ?)",
-                (data, attributes, ordering_key, publish_ns),
-            )
-            ids.append(int(cursor.lastrowid or 0))
+        # ids taken in one go: the caller holds the write lock (BEGIN IMMEDIATE) and
+        # AUTOINCREMENT's counter never goes back, so last + 1 ... are free and increasing
+        row = self.db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'messages'").fetchone()
+        last = int(row[0]) if row else 0
+        ids = list(range(last + 1, last + 1 + len(messages)))
+        self.db.executemany(
+            "INSERT INTO messages (id, data, attributes, ordering_key, publish_ns)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [
+                (ids[n], data, attrs, key, publish_ns)
+                for n, (data, attrs, key) in enumerate(messages)
+            ],
+        )
         if not subs:
             self.db.execute(f"DELETE FROM messages WHERE id IN ({','.join('?' * len(ids))})", ids)
         self.db.executemany(
