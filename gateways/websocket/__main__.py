@@ -14,12 +14,13 @@ import os
 import signal
 import sys
 
-from shared.telemetry.ingest import Ingest
 from gateways.websocket.server import Gateway
 from shared import clients, logs
 from shared.auth import Authenticator
+from shared.auth.config import auth_config
 from shared.directory import version_lookup
 from shared.settings import settings
+from shared.telemetry.ingest import Ingest
 from shared.telemetry.sensors import cached_store_directory
 
 
@@ -53,7 +54,13 @@ def main() -> int:
         cached_store_directory(clients.store, min_age=0),
         transport="websocket",
     )
-    gateway = Gateway(ingest, options.host, options.port, settings().max_body_bytes)  # type: ignore[arg-type]
+    gateway = Gateway(
+        ingest,  # type: ignore[arg-type]
+        options.host,
+        options.port,
+        settings().max_body_bytes,
+        token_cache_seconds=auth_config().cache_seconds,
+    )
     try:
         asyncio.run(_serve(gateway))
     finally:

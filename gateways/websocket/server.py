@@ -1,5 +1,6 @@
-"""The WebSocket gateway on the `websockets` library: token checked on the upgrade request,
-then each message validated, published and acknowledged in order on the socket."""
+"""The WebSocket gateway on the `websockets` library: token checked on the upgrade request and
+again on every frame and while idle (a rotated key or a deleted device closes the socket), each
+message validated, published and acknowledged in order on the socket."""
 
 from __future__ import annotations
 
@@ -21,13 +22,25 @@ __all__ = ["Gateway"]
 
 _log = logging.getLogger("stratus.websocket")
 PIPELINE = 256  # messages of one connection waiting for the bus before reading pauses
+REVOKED = 1008  # close code (policy violation) when the device's token no longer holds
 
 
 class Gateway:
     """Serves `ingest` over WebSockets; `start` binds, `port` tells where."""
 
-    def __init__(self, ingest: Ingest, host: str, port: int, max_size: int = 1024 * 1024) -> None:
+    def __init__(
+        self,
+        ingest: Ingest,
+        host: str,
+        port: int,
+        max_size: int = 1024 * 1024,
+        *,
+        token_cache_seconds: float = 5.0,
+    ) -> None:
         self.ingest, self.host, self.requested_port, self.max_size = ingest, host, port, max_size
+        # an idle socket's token is checked this often: with the authenticator's cache it is
+        # closed at most STRATUS_TOKEN_CACHE_SECONDS (and a quarter) after a rotation
+        self.recheck = max(token_cache_seconds / 4, 0.25)
         self.server: Server | None = None
 
     @property
@@ -48,18 +61,51 @@ class Gateway:
                 body,
             )  # fmt: skip
         connection.device = device  # type: ignore[attr-defined]
+        connection.authorization = request.headers.get("authorization")  # type: ignore[attr-defined]
         return None
+
+    def _still_valid(self, connection: ServerConnection) -> StratusError | None:
+        """None while the connection's token holds; the 401/403 once it no longer does (a store
+        that cannot answer revokes nothing: the frames' own checks will say so)."""
+        try:
+            self.ingest.authenticate(connection.authorization)  # type: ignore[attr-defined]
+        except StratusError as error:
+            return error if error.status in (401, 403) else None
+        return None
+
+    async def _revoke(self, connection: ServerConnection, error: StratusError) -> None:
+        _log.info("closing a socket of device %s: %s", connection.device.id,  # type: ignore[attr-defined]
+                  error.message)  # fmt: skip
+        reason = error.message.encode()[:120].decode(errors="ignore")  # a close reason: 123 B
+        await connection.close(REVOKED, reason)
+
+    async def _watch(self, connection: ServerConnection) -> None:
+        """Close an idle socket whose token was revoked (frames are checked as they come)."""
+        while True:
+            await asyncio.sleep(self.recheck)
+            error = await asyncio.to_thread(self._still_valid, connection)
+            if error is not None:
+                await self._revoke(connection, error)
+                return
 
     async def _serve(self, connection: ServerConnection) -> None:
         device: Device = connection.device  # type: ignore[attr-defined]
         prefix = uuid.uuid4().hex[:12]
         pending: asyncio.Queue[tuple[int, Any] | None] = asyncio.Queue(PIPELINE)
         writer = asyncio.create_task(self._answer(connection, pending))
+        watcher = asyncio.create_task(self._watch(connection))
         seq = 0
         try:
             async for message in connection:
                 seq += 1
                 body = message.encode() if isinstance(message, str) else message
+                revoked = self._still_valid(connection)
+                if revoked is not None:  # refused, answered, and the socket closed
+                    await pending.put((seq, revoked))
+                    await pending.put(None)
+                    await writer
+                    await self._revoke(connection, revoked)
+                    return
                 try:
                     future = self.ingest.submit(device, body, f"{prefix}-{seq}")
                 except StratusError as error:
@@ -69,8 +115,10 @@ class Gateway:
         except ConnectionClosed:
             pass
         finally:
-            await pending.put(None)
-            await writer
+            watcher.cancel()
+            if not writer.done():
+                await pending.put(None)
+                await writer
 
     async def _answer(
         self, connection: ServerConnection, pending: asyncio.Queue[tuple[int, Any] | None]

@@ -18,7 +18,7 @@ import jwt
 from shared.auth.config import auth_config
 from shared.auth.keys import KeySet, keyset
 from shared.errors import PermissionDenied
-from shared.jws import encode_deterministic
+from shared.jws import canonical, encode_deterministic
 
 __all__ = [
     "ISSUER",
@@ -166,7 +166,8 @@ def _integer(claims: dict[str, Any], name: str) -> int:
 def verify_token(token: str, *, keys: KeySet | None = None, now: float | None = None) -> Principal:
     """The principal of a valid token; PermissionDenied saying what is wrong otherwise.
 
-    Only ES256 with a known `kid` is accepted (no `none`, no HS/RS algorithm swap). Revocation
+    Only ES256 with a known `kid` is accepted (no `none`, no HS/RS algorithm swap), in its one
+    canonical encoding (low-S signature, exact base64url: `shared.jws.canonical`). Revocation
     (a rotated key, a changed password, a deleted owner) is the guard's job, not this function's.
     """
     claims = _decode(token, keys or keyset())
@@ -185,5 +186,9 @@ def verify_token(token: str, *, keys: KeySet | None = None, now: float | None = 
         expires = _integer(claims, "exp")
         if moment >= expires + LEEWAY_SECONDS:
             raise PermissionDenied("token has expired")
-        return Principal(kind, subject, org, role, _integer(claims, "tv"))
-    return Principal(kind, subject, org, None, _integer(claims, "kv"))
+        principal = Principal(kind, subject, org, role, _integer(claims, "tv"))
+    else:
+        principal = Principal(kind, subject, org, None, _integer(claims, "kv"))
+    if not canonical(token):  # a second encoding of a valid token (high S, spare bits)
+        raise PermissionDenied("token is not in canonical form (one encoding per token)")
+    return principal

@@ -12,7 +12,7 @@ import orjson
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from websockets.asyncio.client import connect
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from gateways.websocket.server import Gateway
 from shared.auth import Authenticator, KeySet, Principal, issue_device_token
@@ -45,7 +45,7 @@ def _ingest(bus: PubSubBus) -> Ingest:
 
 def _serve(bus: PubSubBus, test: Any) -> None:
     async def run() -> None:
-        gateway = Gateway(_ingest(bus), "127.0.0.1", 0)
+        gateway = Gateway(_ingest(bus), "127.0.0.1", 0, token_cache_seconds=0)
         await gateway.start()
         try:
             await test(f"ws://127.0.0.1:{gateway.port}")
@@ -110,3 +110,40 @@ def test_each_frame_is_answered_in_order_and_a_bad_one_does_not_close(
         assert (attributes["org"], attributes["device"]) == (ORG, DEVICE)
         assert attributes["transport"] == "websocket"
         assert int(attributes["received_ns"]) >= started
+
+
+@pytest.mark.parametrize(("change", "why"), [("rotate", "rotated"), ("delete", "no longer exists")])
+def test_a_rotated_or_deleted_device_is_cut_off_an_open_socket(
+    bus: PubSubBus, reader: BusReader, change: str, why: str
+) -> None:
+    """HTTP and MQTT stop a revoked device within STRATUS_TOKEN_CACHE_SECONDS: so does an open
+    socket, on its next frame (refused with 403, then closed) and while idle (closed)."""
+    reader.create("telemetry-raw")
+    device = ("r" if change == "rotate" else "x") * 20
+    headers = {"authorization": f"Bearer {_token(device)}"}
+
+    def revoke() -> None:
+        if change == "rotate":
+            VERSIONS[device] = 3
+        else:
+            del VERSIONS[device]
+
+    async def test(url: str) -> None:
+        VERSIONS[device] = 2
+        async with (
+            connect(url, additional_headers=headers) as busy,
+            connect(url, additional_headers=headers) as idle,
+        ):
+            await busy.send(b"[]")
+            assert orjson.loads(await busy.recv())["seq"] == 1  # answered: the socket works
+            revoke()
+            await busy.send(_reading(1_790_000_000))
+            refused = orjson.loads(await busy.recv())
+            assert refused["status"] == 403 and why in refused["error"]["message"]
+            for socket in (busy, idle):
+                with pytest.raises(ConnectionClosed) as closed:
+                    await asyncio.wait_for(socket.recv(), 5)
+                assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+                assert why in closed.value.rcvd.reason
+
+    _serve(bus, test)

@@ -229,3 +229,42 @@ def test_expired_user_token(signing_key: ec.EllipticCurvePrivateKey) -> None:
         verify_token(token, now=NOW + 60 + 30)
     with pytest.raises(PermissionDenied, match="token has expired"):
         verify_token(token)  # the real clock: long after 2023
+
+
+def _malleated(token: str) -> list[str]:
+    """Other strings for the same signed content: (r, n - s), and spare base64url bits set."""
+    from shared.jws import P256_ORDER
+
+    header, payload, signature = token.split(".")
+    raw = base64.urlsafe_b64decode(signature + "==")
+    s = int.from_bytes(raw[32:], "big")
+    flipped = raw[:32] + (P256_ORDER - s).to_bytes(32, "big")
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    last = alphabet.index(signature[-1])  # 64 bytes = 86 characters: the last carries 2 spare bits
+    return [
+        f"{header}.{payload}.{b64(flipped)}",
+        f"{header}.{payload}.{signature[:-1]}{alphabet[last | 1]}",
+        f"{header}.{payload}.{signature}=",
+        f"{header} .{payload}.{signature}",
+    ]
+
+
+def test_every_token_has_exactly_one_valid_encoding() -> None:
+    """ECDSA is malleable: (r, n - s) verifies wherever (r, s) does. Our signer only makes low-S
+    signatures, and a high-S or otherwise re-encoded copy of a valid token is refused."""
+    from shared.jws import P256_ORDER
+
+    keys = KeySet.from_private_key(ec.generate_private_key(ec.SECP256R1()))
+    for n in range(40):  # a high S would come up about every other signature
+        token = issue_device_token(f"d{n}", "o1", 1, NOW, keys=keys)
+        s = base64.urlsafe_b64decode(token.split(".")[2] + "==")[32:]
+        assert int.from_bytes(s, "big") <= P256_ORDER // 2
+        assert verify_token(token, keys=keys).subject == f"d{n}"
+        others = [t for t in _malleated(token) if t != token]
+        assert len(others) == 4
+        for other in others:
+            with pytest.raises(PermissionDenied):
+                verify_token(other, keys=keys)
+    # stock PyJWT still verifies the high-S copy: the refusal is ours, on purpose
+    high = _malleated(token)[0]
+    assert jwt.decode(high, keys.signing_key.public_key(), algorithms=["ES256"])["sub"] == "d39"
