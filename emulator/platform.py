@@ -250,7 +250,8 @@ class Platform:
             [sys.executable, "-m", "emulator.setup", "--data-dir", str(self.config.data_dir),
              "--manifest", str(self.config.manifest), "--project", self.config.project,
              "--base-url", self.base_url],
-            env={**os.environ, **self.env, "STRATUS_PUSH_TOKEN": self.push_token},
+            env={**os.environ, **self.env, **self._setup_login(),
+                 "STRATUS_PUSH_TOKEN": self.push_token},
             stderr=subprocess.PIPE,
             preexec_fn=die_with_parent,
         )  # fmt: skip
@@ -260,6 +261,15 @@ class Platform:
         if process.returncode != 0:
             text = errors.decode(errors="replace").strip()
             raise StartupError(f"setting up the store and the bus failed:\n{text}")
+
+    def _setup_login(self) -> dict[str, str]:
+        """The broker's root admin login, for the setup step's device-login update only."""
+        if self.broker is None:
+            return {}
+        return {
+            "STRATUS_MQTT_ADMIN_USERNAME": "stratus-admin",
+            "STRATUS_MQTT_ADMIN_PASSWORD": self.broker.accounts["stratus-admin"],
+        }
 
     def endpoints(self) -> dict[str, object]:
         broker = self.broker
