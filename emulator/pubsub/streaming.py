@@ -41,6 +41,7 @@ class _Stream:
         self.deadline = first.stream_ack_deadline_seconds or sub.pb.ack_deadline_seconds
         self.max_outstanding = first.max_outstanding_messages or 1000
         self.outstanding: dict[str, float] = {}  # ack id -> when our lease ends
+        self.freed = asyncio.Event()  # set when acks make room again in a full stream
         self.acked: list[str] = []  # exactly-once confirmations still to send
         self.ack_failed: list[str] = []
         self.modified: list[str] = []
@@ -59,8 +60,18 @@ class _Stream:
         return True
 
     def settle(self, ack_ids: Sequence[str]) -> None:
+        full = len(self.outstanding) >= self.max_outstanding
         for ack_id in ack_ids:
             self.outstanding.pop(ack_id, None)
+        if full and len(self.outstanding) < self.max_outstanding:
+            self.freed.set()
+
+    async def wait_for_room(self) -> None:
+        """Until acks free room (or WAKE passes: leases also end by themselves)."""
+        self.freed.clear()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(WAKE):
+                await self.freed.wait()
 
     def room(self) -> int:
         now = time.time()
@@ -116,8 +127,10 @@ class StreamingPull:
                     response.received_messages.extend(received(sub, leases))
                 if stream.confirmations(response) or leases:
                     yield response
-                else:
+                elif room:
                     await sub.signal.wait(WAKE)
+                else:  # a full stream waits for acks, not for new messages
+                    await stream.wait_for_room()
         finally:
             sub.listeners.discard(stream.settle)
             reader.cancel()
