@@ -1,5 +1,5 @@
 """infra/firestore.indexes.json against the code: every field the writer puts in a chunk is either
-one the query function filters and orders by (indexed) or exempt from indexing."""
+one the query or streams function filters and orders by (indexed) or exempt from indexing."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from shared.telemetry.chunks import plan
 from shared.telemetry.model import NormalizedMessage, Reading, Source
 from tests.support.host import ROOT
 
-QUERIED = {"first", "last"}  # functions/query/series.py: range filters and order
+# functions/query/series.py: range filters and order on first/last; functions/streams/feed.py:
+# chunks received since a moment, in order
+QUERIED = {"first", "last", "received"}
 
 
 def test_chunk_fields_are_queried_or_exempt() -> None:

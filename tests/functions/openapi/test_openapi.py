@@ -18,7 +18,7 @@ openapi_main = importlib.import_module("functions.openapi.main")
 # Functions whose every route the document describes: every HTTP function of the manifest.
 DESCRIBED = ("users", "orgs", "devices", "sensors", "consumers", "jwks", "openapi", "status",
              "ingest", "query", "control", "rules", "alerts", "bootstrap",
-             "detectors", "models")  # fmt: skip
+             "detectors", "models", "streams")  # fmt: skip
 METHODS = {"get", "post", "put", "patch", "delete"}
 
 
