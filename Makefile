@@ -5,13 +5,16 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test test-fast lint typecheck deps clean
+.PHONY: run demo test test-fast lint typecheck deps clean
 
 deps:
 	@PYTHON=$(PYTHON) bash scripts/bootstrap.sh
 
 run: deps
 	$(BIN)/python -m emulator
+
+demo: deps  # the platform with a simulated fleet (--demo-devices, --demo-interval to change it)
+	$(BIN)/python -m emulator --demo
 
 test: deps
 	$(BIN)/python -m pytest

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from emulator.demo import demo_component
 from emulator.platform import Platform, PlatformConfig
 from emulator.process import PortInUse
 from emulator.supervisor import StartupError
@@ -83,6 +84,24 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="MQTT bridge processes sharing the device traffic [STRATUS_BRIDGES]",
     )
     parser.add_argument(
+        "--demo",
+        action="store_true",
+        default=env("STRATUS_DEMO", "") in {"1", "true", "yes"},
+        help="also run a simulated fleet of devices (emulator/demo.py) [STRATUS_DEMO]",
+    )
+    parser.add_argument(
+        "--demo-devices",
+        type=int,
+        default=_env_int("STRATUS_DEMO_DEVICES", 24),
+        help="devices of the demo fleet [STRATUS_DEMO_DEVICES]",
+    )
+    parser.add_argument(
+        "--demo-interval",
+        type=float,
+        default=float(env("STRATUS_DEMO_INTERVAL", "1") or 1),
+        help="seconds between a demo device's readings [STRATUS_DEMO_INTERVAL]",
+    )
+    parser.add_argument(
         "-v",
         "--verbose",
         action="store_true",
@@ -97,6 +116,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error("--workers must be at least 1")
     if args.bridges < 0:
         parser.error("--bridges must be at least 0")
+    if args.demo_devices < 1 or args.demo_interval <= 0:
+        parser.error("--demo-devices must be at least 1 and --demo-interval above 0")
     return args
 
 
@@ -128,6 +149,13 @@ def run(args: argparse.Namespace) -> int:
     code = 0
     try:
         platform.start()
+        if args.demo:  # a simulated fleet (emulator/demo.py)
+            devices, interval = args.demo_devices, args.demo_interval
+            demo = demo_component(
+                platform.base_url, config.data_dir, platform.env, devices=devices, interval=interval
+            )
+            platform.supervisor.start(demo)
+            print(f"  demo        {devices} devices, readings every {interval:g} s", flush=True)
         print(platform.summary(), flush=True)
         platform.supervisor.watch()
     except StartupError as exc:
