@@ -8,23 +8,27 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import orjson
 from google.protobuf.message import Message
 
+from emulator.pubsub.delivery import (
+    Lease,
+    Subscription,
+    check_attributes,
+    current_leases,
+    dead_letter_copy,
+    parse_ack_ids,
+)
 from emulator.pubsub.errors import already_exists, failed_precondition, invalid, not_found
 from emulator.pubsub.names import (
-    duration_seconds,
     require_project,
     require_subscription,
     require_topic,
-    rfc3339,
 )
 from emulator.pubsub.resources import (
-    DEFAULT_RETENTION,
     DELETED_TOPIC,
     SubscriptionPb,
     TopicPb,
@@ -33,53 +37,19 @@ from emulator.pubsub.resources import (
     normalize_topic,
 )
 from emulator.pubsub.schemas import DELETED_SCHEMA, Schemas
-from emulator.pubsub.signal import Signal
+from emulator.pubsub.snapshots import Snapshots
 from emulator.pubsub.store import Row, Store
 
-__all__ = ["Broker", "Lease", "Subscription"]
+__all__ = ["Broker"]
 
 _log = logging.getLogger("stratus.pubsub")
-
-Settled = Callable[[Sequence[str]], None]
-
-
-@dataclass(eq=False)
-class Subscription:
-    """A subscription as the broker keeps it in memory (the protobuf is the stored truth)."""
-
-    id: int
-    pb: Message
-    signal: Signal = field(default_factory=Signal)
-    listeners: set[Settled] = field(default_factory=set)  # told when ack ids are settled
-
-    @property
-    def name(self) -> str:
-        return str(self.pb.name)
-
-    @property
-    def max_attempts(self) -> int:
-        if not self.pb.HasField("dead_letter_policy"):
-            return 0
-        return int(self.pb.dead_letter_policy.max_delivery_attempts)
-
-    @property
-    def retention(self) -> float:
-        return duration_seconds(self.pb.message_retention_duration) or DEFAULT_RETENTION
-
-
-@dataclass(frozen=True, slots=True)
-class Lease:
-    """One message handed out: `attempt` counts from 1."""
-
-    ack_id: str
-    row: Row
-    attempt: int
 
 
 class Broker:
     def __init__(self, data_dir: Path) -> None:
         self.store = Store(data_dir / "pubsub.sqlite3")
         self.schemas = Schemas(self.store)
+        self.snapshots = Snapshots(self.store)
         self.topics: dict[str, Message] = {}
         for name, body in self.store.topics():
             self.topics[name] = TopicPb.FromString(body)
@@ -169,7 +139,7 @@ class Broker:
                 raise invalid("a message needs data or at least one attribute")
             attributes = dict(message.attributes)
             if attributes:
-                _check_attributes(attributes)
+                check_attributes(attributes)
             if settings is not None:  # validated against the schema, named in the attributes
                 attributes.update(self.schemas.attributes(settings, message.data))
             rows.append((message.data, orjson.dumps(attributes), message.ordering_key))
@@ -183,7 +153,8 @@ class Broker:
         self, topic: str, rows: Sequence[tuple[bytes, bytes, str]]
     ) -> tuple[list[int], list[Subscription]]:
         subs = [s for s in self.subs.values() if s.pb.topic == topic and not s.pb.detached]
-        ids = self.store.publish(rows, [s.id for s in subs], time.time_ns())
+        owing = [s.id for s in subs] + self.snapshots.owing(topic)
+        ids = self.store.publish(rows, owing, time.time_ns())
         return ids, subs
 
     # subscriptions ---------------------------------------------------------------------------
@@ -253,6 +224,24 @@ class Broker:
             raise failed_precondition(f"Subscription is detached (resource={name}).")
         return sub
 
+    def create_snapshot(self, name: str, subscription: str, labels: dict[str, str]) -> Message:
+        sub = self.puller(subscription)
+        return self.snapshots.create(name, sub.id, sub.pb.topic, labels)
+
+    def seek(self, subscription: str, at_ns: int | None, snapshot: str | None) -> None:
+        """Seek to a time (`at_ns`) or to a snapshot; what is owed again is due at once."""
+        sub = self.puller(subscription)
+        if snapshot is not None:
+            self.snapshots.seek_snapshot(sub.id, sub.pb.topic, snapshot)
+        elif at_ns is not None:
+            self.snapshots.seek_time(sub.id, at_ns)
+        else:
+            raise invalid(
+                "No target was specified in the SeekRequest. Must specify either a time or a "
+                "snapshot"
+            )
+        sub.signal.notify()
+
     def list_subscriptions(self, project: str) -> list[Message]:
         prefix = require_project(project) + "/subscriptions/"
         return [self.subs[n].pb for n in sorted(self.subs) if n.startswith(prefix)]
@@ -289,61 +278,18 @@ class Broker:
         if topic not in self.topics:
             _log.warning("%s: dead-letter topic %s does not exist; retrying", sub.name, topic)
             return None
-        project = sub.name.split("/")[1]
-        copies = []
-        for row in rows:
-            attributes = orjson.loads(row.attributes)
-            attributes.update(
-                CloudPubSubDeadLetterSourceDeliveryCount=str(row.attempts),
-                CloudPubSubDeadLetterSourceSubscription=sub.name.rsplit("/", 1)[1],
-                CloudPubSubDeadLetterSourceSubscriptionProject=project,
-                CloudPubSubDeadLetterSourceTopicPublishTime=rfc3339(row.publish_ns, digits=3),
-            )
-            copies.append((row.data, orjson.dumps(attributes), row.ordering_key))
-        _, woken = self._publish(topic, copies)
+        _, woken = self._publish(topic, [dead_letter_copy(sub, row) for row in rows])
         self.store.ack(sub.id, [r.msg for r in rows])
         _log.info("%s: %d message(s) dead-lettered to %s", sub.name, len(rows), topic)
         return woken
-
-    def _parse(self, sub: Subscription, ack_ids: Sequence[str]) -> list[tuple[str, int, int]]:
-        """(ack id, msg, attempt) of each ack id issued for this subscription; INVALID_ARGUMENT
-        for one that is not an ack id at all."""
-        leases = []
-        for ack_id in ack_ids:
-            try:
-                sub_id, msg, attempt = (int(part) for part in ack_id.split("-"))
-            except ValueError:
-                raise invalid(f"Invalid ack id (ack_id={ack_id})") from None
-            if sub_id == sub.id:
-                leases.append((ack_id, msg, attempt))
-        return leases
-
-    def _current(
-        self, sub: Subscription, leases: list[tuple[str, int, int]]
-    ) -> tuple[list[tuple[str, int, int]], list[str]]:
-        """Exactly-once: split leases into those still current (the message's latest delivery,
-        its deadline not passed) and the ack ids that are not (acked, redelivered, nacked,
-        expired). Without exactly-once every lease passes (Pub/Sub's best effort)."""
-        if not sub.pb.enable_exactly_once_delivery:
-            return leases, []
-        state = self.store.leases(sub.id, [msg for _, msg, _ in leases])
-        now = time.time()
-        good, bad = [], []
-        for lease in leases:
-            attempts, due = state.get(lease[1], (0, 0.0))
-            if attempts == lease[2] and due > now:
-                good.append(lease)
-            else:
-                bad.append(lease[0])
-        return good, bad
 
     def acknowledge(self, name: str, ack_ids: Sequence[str]) -> list[str]:
         """Acknowledge; with exactly-once, the ack ids that were no longer valid (the others
         are acknowledged all the same)."""
         sub = self.subscription(name)
-        leases = self._parse(sub, ack_ids)
+        leases = parse_ack_ids(sub, ack_ids)
         with self.store.tx():
-            leases, failed = self._current(sub, leases)
+            leases, failed = current_leases(self.store, sub, leases)
             self.store.ack(sub.id, [msg for _, msg, _ in leases])
         self._settled(sub, ack_ids)
         return failed
@@ -354,9 +300,9 @@ class Broker:
         if not 0 <= seconds <= 600:
             raise invalid(f"ack_deadline_seconds must be 0..600, got {seconds}")
         sub = self.subscription(name)
-        leases = self._parse(sub, ack_ids)
+        leases = parse_ack_ids(sub, ack_ids)
         with self.store.tx():
-            leases, failed = self._current(sub, leases)
+            leases, failed = current_leases(self.store, sub, leases)
             due = time.time() + seconds if seconds else 0.0
             self.store.set_due(sub.id, [(msg, attempt) for _, msg, attempt in leases], due)
         if seconds == 0:
@@ -374,7 +320,9 @@ class Broker:
             listener(ack_ids)
 
     def sweep(self) -> None:
-        """Periodic: drop messages past retention, dead-letter exhausted ones nobody pulls."""
+        """Periodic: drop messages past retention, dead-letter exhausted ones nobody pulls,
+        delete expired snapshots."""
+        self.snapshots.expire()
         now = time.time()
         for sub in list(self.subs.values()):
             cutoff = time.time_ns() - int(sub.retention * 1e9)
@@ -388,19 +336,3 @@ class Broker:
                 _log.info("%s: %d message(s) past retention dropped", sub.name, dropped)
             for other in woken or ():
                 other.signal.notify()
-
-
-def _check_attributes(attributes: Mapping[str, str]) -> None:
-    """Pub/Sub's resource limits: 100 attributes, keys of 256 bytes, values of 1024 bytes."""
-    if len(attributes) > 100:
-        raise invalid(f"a message has {len(attributes)} attributes; the maximum allowed is 100")
-    for key, value in attributes.items():
-        if len(key) <= 64 and len(value) <= 256:
-            continue  # no more than 4 bytes a character: within the limits, no need to encode
-        if len(key.encode()) > 256:
-            raise invalid(f"the attribute key {key[:64]!r}... is longer than 256 bytes")
-        if len(value.encode()) > 1024:
-            raise invalid(
-                f"the value of attribute {key[:64]!r} is {len(value.encode())} bytes long; "
-                "the maximum allowed is 1024"
-            )

@@ -8,7 +8,7 @@ import orjson
 from google.protobuf.message import Message
 from google.pubsub_v1 import types
 
-from emulator.pubsub.broker import Lease, Subscription
+from emulator.pubsub.delivery import Lease, Subscription
 
 __all__ = ["received"]
 

@@ -20,7 +20,8 @@ from typing import Any
 import httpx
 import orjson
 
-from emulator.pubsub.broker import Broker, Lease, Subscription
+from emulator.pubsub.broker import Broker
+from emulator.pubsub.delivery import Lease, Subscription
 from emulator.pubsub.http1 import Http1Pool
 from emulator.pubsub.names import duration_seconds, rfc3339
 

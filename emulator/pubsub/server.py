@@ -13,6 +13,7 @@ from google.pubsub_v1 import types
 from emulator.pubsub.broker import Broker
 from emulator.pubsub.errors import ack_failures, invalid
 from emulator.pubsub.messages import received
+from emulator.pubsub.names import require_project
 from emulator.pubsub.rpc import Empty, empty, page, unary
 from emulator.pubsub.schema_service import schema_methods
 from emulator.pubsub.streaming import StreamingPull
@@ -46,6 +47,12 @@ class _Publisher:
         ids = self.broker.publish(req.topic, req.messages)
         return types.PublishResponse.pb()(message_ids=ids)
 
+    def list_topic_snapshots(self, req: Any) -> Message:
+        self.broker.topic(req.topic)
+        names = self.broker.snapshots.of_topic(req.topic)
+        names, token = page(names, req.page_size, req.page_token)
+        return types.ListTopicSnapshotsResponse.pb()(snapshots=names, next_page_token=token)
+
     def detach_subscription(self, req: Any) -> Message:
         self.broker.detach_subscription(req.subscription)
         return types.DetachSubscriptionResponse.pb()()
@@ -68,6 +75,11 @@ class _Publisher:
                 empty(lambda r: b.delete_topic(r.topic)), t.DeleteTopicRequest, Empty
             ),
             "Publish": unary(self.publish, t.PublishRequest, t.PublishResponse),
+            "ListTopicSnapshots": unary(
+                self.list_topic_snapshots,
+                t.ListTopicSnapshotsRequest,
+                t.ListTopicSnapshotsResponse,
+            ),
             "DetachSubscription": unary(
                 self.detach_subscription,
                 t.DetachSubscriptionRequest,
@@ -99,6 +111,41 @@ class _Subscriber:
             await sub.signal.wait(min(left, 0.25))
             sub = self.broker.puller(req.subscription)
 
+    def snapshot_methods(self) -> dict[str, grpc.RpcMethodHandler]:
+        b, t = self.broker, types
+
+        def list_snapshots(req: Any) -> Message:
+            found = b.snapshots.list_snapshots(require_project(req.project))
+            found, token = page(found, req.page_size, req.page_token)
+            return t.ListSnapshotsResponse.pb()(snapshots=found, next_page_token=token)
+
+        def seek(req: Any) -> Message:
+            target = req.WhichOneof("target")
+            at = req.time.ToNanoseconds() if target == "time" else None
+            b.seek(req.subscription, at, req.snapshot if target == "snapshot" else None)
+            return t.SeekResponse.pb()()
+
+        return {
+            "CreateSnapshot": unary(
+                lambda r: b.create_snapshot(r.name, r.subscription, dict(r.labels)),
+                t.CreateSnapshotRequest,
+                t.Snapshot,
+            ),
+            "GetSnapshot": unary(
+                lambda r: b.snapshots.get(r.snapshot).pb, t.GetSnapshotRequest, t.Snapshot
+            ),
+            "ListSnapshots": unary(list_snapshots, t.ListSnapshotsRequest, t.ListSnapshotsResponse),
+            "UpdateSnapshot": unary(
+                lambda r: b.snapshots.update(r.snapshot, r.update_mask),
+                t.UpdateSnapshotRequest,
+                t.Snapshot,
+            ),
+            "DeleteSnapshot": unary(
+                empty(lambda r: b.snapshots.delete(r.snapshot)), t.DeleteSnapshotRequest, Empty
+            ),
+            "Seek": unary(seek, t.SeekRequest, t.SeekResponse),
+        }
+
     def methods(self) -> dict[str, grpc.RpcMethodHandler]:
         b, t = self.broker, types
         return {
@@ -127,6 +174,7 @@ class _Subscriber:
                 Empty,
             ),
             "Pull": unary(self.pull, t.PullRequest, t.PullResponse),
+            **self.snapshot_methods(),
             "Acknowledge": unary(
                 empty(lambda r: _all_valid(b.acknowledge(r.subscription, r.ack_ids))),
                 t.AcknowledgeRequest,

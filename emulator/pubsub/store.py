@@ -30,6 +30,8 @@ CREATE TABLE IF NOT EXISTS deliveries (
     PRIMARY KEY (sub, msg)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (sub, due);
 CREATE INDEX IF NOT EXISTS deliveries_msg ON deliveries (msg);
+CREATE TABLE IF NOT EXISTS snapshots (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE NOT NULL, body BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS schemas (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, revision TEXT NOT NULL,
     body BLOB NOT NULL);
@@ -102,6 +104,46 @@ class Store:
     def delete_subscription(self, sub: int) -> None:
         self.drop_deliveries(sub)
         self.db.execute("DELETE FROM subscriptions WHERE id = ?", (sub,))
+
+    def snapshots(self) -> list[tuple[int, str, bytes]]:
+        return self.db.execute("SELECT id, name, body FROM snapshots").fetchall()
+
+    def insert_snapshot(self, name: str, body: bytes, source: int) -> int:
+        """A snapshot owes what subscription `source` owes now: its deliveries are kept under
+        the negative of its id (so a snapshot never collides with a subscription)."""
+        cursor = self.db.execute("INSERT INTO snapshots (name, body) VALUES (?, ?)", (name, body))
+        snapshot = int(cursor.lastrowid or 0)
+        self.copy_deliveries(source, -snapshot)
+        return snapshot
+
+    def update_snapshot(self, snapshot: int, body: bytes) -> None:
+        self.db.execute("UPDATE snapshots SET body = ? WHERE id = ?", (body, snapshot))
+
+    def delete_snapshot(self, snapshot: int) -> None:
+        self.drop_deliveries(-snapshot)
+        self.db.execute("DELETE FROM snapshots WHERE id = ?", (snapshot,))
+
+    def copy_deliveries(self, source: int, target: int) -> None:
+        """`target` owes what `source` owes, due now, never handed out yet."""
+        self.db.execute(
+            "INSERT OR IGNORE INTO deliveries (sub, msg, due, attempts)"
+            " SELECT ?, msg, 0, 0 FROM deliveries WHERE sub = ?",
+            (target, source),
+        )
+
+    def oldest_owed(self, sub: int) -> int | None:
+        """publish_ns of the oldest message `sub` owes, or None."""
+        row = self.db.execute(
+            "SELECT min(m.publish_ns) FROM deliveries d JOIN messages m ON m.id = d.msg"
+            " WHERE d.sub = ?",
+            (sub,),
+        ).fetchone()
+        return None if row[0] is None else int(row[0])
+
+    def seek_time(self, sub: int, at_ns: int) -> None:
+        """Seek to a time: what was published before it is acknowledged, the rest due now."""
+        self.expire(sub, at_ns)
+        self.db.execute("UPDATE deliveries SET due = 0, attempts = 0 WHERE sub = ?", (sub,))
 
     def schema_revisions(self) -> list[tuple[str, bytes]]:
         """(name, Schema protobuf) of every schema revision, oldest first."""

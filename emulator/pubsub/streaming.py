@@ -23,7 +23,8 @@ import grpc
 from google.protobuf.message import Message
 from google.pubsub_v1 import types
 
-from emulator.pubsub.broker import Broker, Lease, Subscription
+from emulator.pubsub.broker import Broker
+from emulator.pubsub.delivery import Lease, Subscription
 from emulator.pubsub.errors import PubSubError, failed_precondition
 from emulator.pubsub.messages import received
 
