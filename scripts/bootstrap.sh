@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything Stratus needs, idempotently: the Debian packages (when missing) and one
 # virtualenv per requirements file. Safe on a fresh machine and on one already set up: a
-# virtualenv is (re)installed only when its requirements (or a file they `-r` include) changed.
+# virtualenv is (re)installed only when its requirements (or a file they include) changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,13 +31,18 @@ install_debian_packages() {
     || { "${sudo_cmd[@]}" apt-get update && "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}"; }
 }
 
-# The requirements file and every file it includes with -r/-c, recursively (one per line).
+# The requirements file, every file it includes with -r/-c (recursively) and the pyproject.toml of
+# every local project it installs with -e (its dependencies), one per line.
 requirement_files() {
-  local file=$1 dir included
+  local file=$1 dir included project
   echo "$file"
   dir=$(dirname "$file")
   sed -nE 's/^[[:space:]]*-(r|c|-requirement|-constraint)[[:space:]=]+([^[:space:]#]+).*/\2/p' "$file" \
     | while read -r included; do requirement_files "$dir/$included"; done
+  sed -nE 's/^[[:space:]]*-(e|-editable)[[:space:]=]+([^[:space:]#]+).*/\2/p' "$file" \
+    | while read -r project; do
+        [ ! -f "$dir/$project/pyproject.toml" ] || echo "$dir/$project/pyproject.toml"
+      done
 }
 
 # ensure_venv DIR REQUIREMENTS: DIR is a virtualenv with REQUIREMENTS installed. The digest of
