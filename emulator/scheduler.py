@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s scheduler %(message)s")
     schedules = load(args.manifest).schedules
     scale = float(os.environ.get("STRATUS_SCHEDULE_SCALE") or 1.0)
-    from google.cloud import pubsub_v1
+    from google.cloud import pubsub_v1  # type: ignore[attr-defined]  # no py.typed
 
     publisher = pubsub_v1.PublisherClient()
 
