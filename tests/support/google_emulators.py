@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -80,10 +80,8 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             deadline = time.monotonic() + wait
             while _group_alive(process.pid) and time.monotonic() < deadline:
                 if process.poll() is None:
-                    try:
+                    with suppress(subprocess.TimeoutExpired):
                         process.wait(0.1)
-                    except subprocess.TimeoutExpired:
-                        pass
                 else:
                     time.sleep(0.05)
             if not _group_alive(process.pid):
@@ -144,4 +142,6 @@ def _wait_ready(emulator: GoogleEmulator, timeout: float) -> None:
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-    raise RuntimeError(f"Google's {emulator.kind} emulator not ready in {timeout}s:\n{emulator.log()}")
+    raise RuntimeError(
+        f"Google's {emulator.kind} emulator not ready in {timeout}s:\n{emulator.log()}"
+    )
