@@ -8,76 +8,15 @@ ids, publish times, schema revision ids and times) becomes positions or placehol
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
-import grpc
 import pytest
 from google.api_core import exceptions as gexc
-from google.cloud import pubsub_v1
-from google.pubsub_v1 import SchemaServiceClient
-from google.pubsub_v1.services.schema_service.transports import SchemaServiceGrpcTransport
 
 from tests.support.google_emulators import GoogleEmulator
+from tests.support.pubsub import Clients, clients
 from tests.support.services import RunningService, running_service
-
-
-@dataclass
-class Clients:
-    """The official clients pointed at one emulator, and a project no other test uses."""
-
-    label: str
-    address: str
-    project: str
-    publisher: pubsub_v1.PublisherClient
-    ordered: pubsub_v1.PublisherClient  # enable_message_ordering
-    subscriber: pubsub_v1.SubscriberClient
-    schemas: SchemaServiceClient
-    channel: grpc.Channel
-
-    def topic(self, name: str) -> str:
-        return f"projects/{self.project}/topics/{name}"
-
-    def sub(self, name: str) -> str:
-        return f"projects/{self.project}/subscriptions/{name}"
-
-    def schema(self, name: str) -> str:
-        return f"projects/{self.project}/schemas/{name}"
-
-    @property
-    def parent(self) -> str:
-        return f"projects/{self.project}"
-
-
-@contextmanager
-def clients(label: str, address: str) -> Iterator[Clients]:
-    previous = os.environ.get("PUBSUB_EMULATOR_HOST")
-    os.environ["PUBSUB_EMULATOR_HOST"] = address  # the clients read it when built
-    try:
-        publisher = pubsub_v1.PublisherClient()
-        ordered = pubsub_v1.PublisherClient(
-            publisher_options=pubsub_v1.types.PublisherOptions(enable_message_ordering=True)
-        )
-        subscriber = pubsub_v1.SubscriberClient()
-    finally:
-        if previous is None:
-            del os.environ["PUBSUB_EMULATOR_HOST"]
-        else:
-            os.environ["PUBSUB_EMULATOR_HOST"] = previous
-    channel = grpc.insecure_channel(address)
-    schemas = SchemaServiceClient(transport=SchemaServiceGrpcTransport(channel=channel))
-    project = f"diff-{uuid.uuid4().hex[:10]}"
-    try:
-        yield Clients(label, address, project, publisher, ordered, subscriber, schemas, channel)
-    finally:
-        publisher.transport.close()
-        ordered.transport.close()
-        subscriber.close()
-        channel.close()
 
 
 @pytest.fixture(scope="session")

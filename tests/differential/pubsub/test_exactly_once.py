@@ -5,7 +5,6 @@ acknowledged message never comes back."""
 from __future__ import annotations
 
 import queue
-import threading
 
 import pytest
 from google.api_core import exceptions as gexc
@@ -15,6 +14,7 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from tests.differential.pubsub.conftest import Clients
+from tests.support.pubsub import raw_stream
 
 pytestmark = pytest.mark.process
 
@@ -109,32 +109,6 @@ def test_ack_ids_that_are_no_longer_valid(compare):
     ]
 
 
-def _stream(c: Clients, sub: str):
-    """A raw StreamingPull: (requests queue, responses queue); None on the queue ends it."""
-    requests: queue.Queue = queue.Queue()
-    responses: queue.Queue = queue.Queue()
-    call = c.channel.stream_stream(
-        "/google.pubsub.v1.Subscriber/StreamingPull",
-        request_serializer=types.StreamingPullRequest.serialize,
-        response_deserializer=types.StreamingPullResponse.deserialize,
-    )
-
-    def send():
-        yield types.StreamingPullRequest(subscription=sub, stream_ack_deadline_seconds=30)
-        while (item := requests.get()) is not None:
-            yield item
-
-    def read():
-        try:
-            for response in call(send()):
-                responses.put(response)
-        except Exception as error:  # the stream's end, as the test wants to see it
-            responses.put(error)
-
-    threading.Thread(target=read, daemon=True).start()
-    return requests, responses
-
-
 def test_streaming_confirmations(compare):
     """Acks on the stream: the properties on every response, the invalid ack ids confirmed (Google's
     emulator sends them with the next messages; a trigger message makes sure one comes)."""
@@ -143,7 +117,7 @@ def test_streaming_confirmations(compare):
         topic, sub = _setup(c)
         for i in range(2):
             c.publisher.publish(topic, f"m{i}".encode()).result()
-        requests, responses = _stream(c, sub)
+        requests, responses = raw_stream(c, sub)
         first = responses.get(timeout=30)
         ids = [r.ack_id for r in first.received_messages]
         labels = dict(zip(ids, ("m0", "m1"), strict=True))

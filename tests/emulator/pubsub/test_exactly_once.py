@@ -13,8 +13,8 @@ from google.api_core import exceptions as gexc
 from google.cloud.pubsub_v1.subscriber.exceptions import AcknowledgeError, AcknowledgeStatus
 from google.pubsub_v1 import types
 
-from tests.differential.pubsub.test_exactly_once import _stream
 from tests.emulator.pubsub.conftest import PROJECT
+from tests.support.pubsub import clients, raw_stream
 from tests.support.waiting import until
 
 pytestmark = pytest.mark.process
@@ -88,13 +88,11 @@ def test_official_client_reports_invalid_ack_id(publisher, subscriber, names):
 
 
 def test_stream_confirms_acks_and_deadline_changes(publisher, subscriber, names, emulator):
-    from tests.differential.pubsub.conftest import clients
-
     topic, sub = _setup(publisher, subscriber, names)
     for i in range(2):
         publisher.publish(topic, f"m{i}".encode()).result()
     with clients("ours", emulator.address) as c:
-        requests, responses = _stream(c, sub)
+        requests, responses = raw_stream(c, sub)
         first = responses.get(timeout=30)
         assert first.subscription_properties.exactly_once_delivery_enabled
         a, b = (r.ack_id for r in first.received_messages)
