@@ -74,6 +74,7 @@ class DeviceClient:
         self._stop = threading.Event()
         self._drained = threading.Condition()
         self._failures = 0
+        self.stats = {"batches": 0, "retries": 0, "rejected": 0}  # since this client started
         self._sender: threading.Thread | None = None
         if transport == "mqtt":
             self._link()
@@ -195,6 +196,7 @@ class DeviceClient:
             self._deliver(batch)
         except StratusError as error:
             if is_transient(error):
+                self.stats["retries"] += 1
                 self.buffer.attempted(batch)
                 delay = self.backoff.delay(self._failures, error.retry_after)
                 self._failures += 1
@@ -206,11 +208,13 @@ class DeviceClient:
                 self._renew()
             else:
                 _log.error("batch %s refused for good: %s", batch.key, error)
+                self.stats["rejected"] += 1
                 self.buffer.reject(batch, error.status, str(error))
                 if self.on_rejected is not None:
                     self.on_rejected(self.buffer.rejected()[-1])
             return
         self._failures = 0
+        self.stats["batches"] += 1
         self.buffer.accepted(batch)
 
     def _deliver(self, batch: Batch) -> None:

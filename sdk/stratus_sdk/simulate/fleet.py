@@ -14,6 +14,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +41,7 @@ class FleetOptions:
     dropout_rate: float = 0.0005
     batch_size: int = 500
     seed: int = 1
+    parallel: int = 8  # registrations and bootstraps in flight at once
 
 
 @dataclass
@@ -73,52 +75,64 @@ class Fleet:
         path.write_text(json.dumps(keys, indent=1))
         os.chmod(path, 0o600)
 
+    def _register_one(self, index: int) -> tuple[str, str]:
+        external_id = f"{self.options.prefix}-{index + 1:04d}"
+        try:
+            registration = self.admin.register_device(
+                external_id,
+                name=f"{self.options.prefix} device {index + 1}",
+                description="simulated by stratus_sdk.simulate",
+                config={"interval_s": self.options.interval},
+                sensors=SENSORS,
+            )
+            return external_id, registration.external_key or ""
+        except Conflict:  # registered by an earlier run whose key file is gone
+            return external_id, self.admin.rotate_external_key(external_id)
+
     def register(self) -> dict[str, str]:
-        """Every device's bootstrap registration and its external key."""
+        """Every device's bootstrap registration and its external key (`parallel` at a time)."""
         keys = self._keys()
-        for index in range(self.options.devices):
-            external_id = f"{self.options.prefix}-{index + 1:04d}"
-            if external_id in keys:
-                continue
-            try:
-                registration = self.admin.register_device(
-                    external_id,
-                    name=f"{self.options.prefix} device {index + 1}",
-                    description="simulated by stratus_sdk.simulate",
-                    config={"interval_s": self.options.interval},
-                    sensors=SENSORS,
-                )
-                keys[external_id] = registration.external_key or ""
-            except Conflict:  # registered by an earlier run whose key file is gone
-                keys[external_id] = self.admin.rotate_external_key(external_id)
-            self._save_keys(keys)
+        missing = [i for i in range(self.options.devices)
+                   if f"{self.options.prefix}-{i + 1:04d}" not in keys]  # fmt: skip
+        with ThreadPoolExecutor(self.options.parallel) as pool:
+            keys.update(pool.map(self._register_one, missing))
+        self._save_keys(keys)
         return keys
 
+    def _bootstrap_one(self, index: int, key: str, mqtt: bool) -> SimulatedDevice:
+        external_id = f"{self.options.prefix}-{index + 1:04d}"
+        buffer = self.data_dir / f"{external_id}.db"
+        try:
+            client = DeviceClient.bootstrap(
+                self.base_url, external_id, key, buffer_path=buffer,
+                transport="mqtt" if mqtt else "http", batch_size=self.options.batch_size,
+            )  # fmt: skip
+        except ValueError:  # the deployment has no MQTT broker: HTTP it is
+            client = DeviceClient.bootstrap(
+                self.base_url, external_id, key, buffer_path=buffer,
+                batch_size=self.options.batch_size,
+            )  # fmt: skip
+        signals = DeviceSignals(
+            self.options.seed * 100_003 + index,
+            anomaly_rate=self.options.anomaly_rate,
+            dropout_rate=self.options.dropout_rate,
+        )
+        return SimulatedDevice(external_id, client, signals)
+
     def start(self) -> None:
-        """Register and bootstrap every device (creating them on first contact)."""
+        """Register and bootstrap every device (created on first contact), `parallel` at a
+        time; the first `mqtt_share` of them send over MQTT when the deployment has a broker."""
         keys = self.register()
         mqtt_count = round(self.options.devices * self.options.mqtt_share)
-        for index in range(self.options.devices):
-            external_id = f"{self.options.prefix}-{index + 1:04d}"
-            buffer = self.data_dir / f"{external_id}.db"
-            transport = "mqtt" if index < mqtt_count else "http"
-            try:
-                client = DeviceClient.bootstrap(
-                    self.base_url, external_id, keys[external_id], buffer_path=buffer,
-                    transport=transport, batch_size=self.options.batch_size,
-                )  # fmt: skip
-            except ValueError:  # the deployment has no MQTT broker: HTTP it is
-                client = DeviceClient.bootstrap(
-                    self.base_url, external_id, keys[external_id], buffer_path=buffer,
-                    batch_size=self.options.batch_size,
-                )  # fmt: skip
-            signals = DeviceSignals(
-                self.options.seed * 100_003 + index,
-                anomaly_rate=self.options.anomaly_rate,
-                dropout_rate=self.options.dropout_rate,
-            )
-            self.devices.append(SimulatedDevice(external_id, client, signals))
-        _log.info("fleet of %d devices started (%d over MQTT)", len(self.devices), mqtt_count)
+        with ThreadPoolExecutor(self.options.parallel) as pool:
+            jobs = [
+                pool.submit(self._bootstrap_one, index,
+                            keys[f"{self.options.prefix}-{index + 1:04d}"], index < mqtt_count)
+                for index in range(self.options.devices)
+            ]  # fmt: skip
+            self.devices.extend(job.result() for job in jobs)
+        over_mqtt = sum(1 for d in self.devices if d.client.transport == "mqtt")
+        _log.info("fleet of %d devices started (%d over MQTT)", len(self.devices), over_mqtt)
 
     def tick(self) -> int:
         """Each device's readings for now; returns how many were handed to the SDK."""
