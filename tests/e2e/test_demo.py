@@ -3,13 +3,18 @@ is queryable within seconds of the start, every signal of every device, over HTT
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 from stratus_sdk import AdminClient, ConsumerClient
 
-from tests.support.emulator import start_emulator
+from tests.support.emulator import RunningEmulator, start_emulator
+from tests.support.host import ROOT
 from tests.support.waiting import until
 
 pytestmark = [pytest.mark.process, pytest.mark.e2e]
@@ -56,6 +61,21 @@ def test_the_demo_fleet_is_queryable_within_seconds(tmp_path: Path) -> None:
             s.name: s.id for s in admin.sensors(mqtt_device)
         }  # fmt: skip
         assert data.latest(mqtt_device, counter["counter"]) is not None  # sent over MQTT
+        if shutil.which("curl") and shutil.which("jq"):
+            readme_quick_start(platform)
     finally:
         if platform.process and platform.process.poll() is None:
             platform.stop()
+
+
+def readme_quick_start(platform: RunningEmulator) -> None:
+    """README's quick start, as written, against this demo (STRATUS_URL points at it)."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Quick start: the demo fleet", 1)[1].split("\n## ", 1)[0]
+    script = re.findall(r"```bash\n(.*?)```", section, flags=re.S)[1]
+    env = {**os.environ, "STRATUS_URL": platform.base_url,
+           "STRATUS_ADMIN_PASSWORD": platform.admin_password}  # fmt: skip
+    done = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True,
+                          timeout=60)  # fmt: skip
+    assert '"data": [' in done.stdout, done.stdout + done.stderr
+    assert "event: reading" in done.stdout  # the live stream printed events before `timeout`
