@@ -22,11 +22,12 @@ from typing import Any
 import orjson
 
 from functions.bootstrap.model import external_id_or_404, index_path, registration_path
+from shared.auth.guard import credential
 from shared.auth.passwords import verify_password
 from shared.auth.tokens import issue_device_token
 from shared.broker import BrokerAdmin, config_topic, state_topic
 from shared.directory import device_index_path, device_path, new_id
-from shared.errors import AuthenticationError, NotFound, PermissionDenied
+from shared.errors import NotFound, PermissionDenied
 from shared.provisioning import IssueToken, device_token, new_device, sensor_view, sync_login
 from shared.store import Document, Query, Store
 from shared.throttle import Budget
@@ -39,13 +40,7 @@ _log = logging.getLogger("stratus.bootstrap")
 def bootstrap_key(authorization: str | None) -> str:
     """The key of an `authorization: Bootstrap <external key>` header (scheme case-insensitive);
     401 when absent or in another form."""
-    if authorization is None or not authorization.strip():
-        raise AuthenticationError("authorization header missing; send 'Bootstrap <external key>'")
-    scheme, _, key = authorization.strip().partition(" ")
-    key = key.strip()
-    if scheme.lower() != "bootstrap" or not key or " " in key:
-        raise AuthenticationError("authorization header must read 'Bootstrap <external key>'")
-    return key
+    return credential(authorization, "Bootstrap", "external key")
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
 from stratus_sdk.errors import ConnectionFailed, from_response
 
-__all__ = ["USER_AGENT", "Http"]
+__all__ = ["USER_AGENT", "Http", "Session"]
 
 USER_AGENT = "stratus-sdk/0.1.0"
 
@@ -84,3 +84,30 @@ class Http:
     def close(self) -> None:
         if self._owned:
             self._client.close()
+
+
+class Session:
+    """A client speaking to one base URL with one token: `http`, and `close()` or `with`."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout: float = 30.0,
+        client: httpx.Client | None = None,
+    ) -> None:
+        self.http = Http(base_url, token, timeout=timeout, client=client)
+
+    @property
+    def token(self) -> str:
+        return self.http.token or ""
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -6,9 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-import httpx
-
-from stratus_sdk._http import Http
+from stratus_sdk._http import Http, Session
 from stratus_sdk.models import Consumer, Device, Org, Registration, Sensor, User
 
 __all__ = ["AdminClient"]
@@ -16,21 +14,11 @@ __all__ = ["AdminClient"]
 T = TypeVar("T")
 
 
-class AdminClient:
+class AdminClient(Session):
     """A user's session: `AdminClient.sign_in(url, username, password)` or a token you hold.
 
     Lists are iterators that fetch the following pages as you go (`page_size` per request).
     """
-
-    def __init__(
-        self,
-        base_url: str,
-        token: str,
-        *,
-        timeout: float = 30.0,
-        client: httpx.Client | None = None,
-    ) -> None:
-        self.http = Http(base_url, token, timeout=timeout, client=client)
 
     @classmethod
     def sign_in(cls, base_url: str, username: str, password: str, **kwargs: Any) -> AdminClient:
@@ -43,19 +31,6 @@ class AdminClient:
         finally:
             http.close()
         return cls(base_url, str(body["token"]), **kwargs)
-
-    @property
-    def token(self) -> str:
-        return self.http.token or ""
-
-    def close(self) -> None:
-        self.http.close()
-
-    def __enter__(self) -> AdminClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def _pages(
         self,

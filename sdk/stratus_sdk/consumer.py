@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from httpx_sse import connect_sse
 
-from stratus_sdk._http import Http
+from stratus_sdk._http import Session
 from stratus_sdk.errors import (
     ConnectionFailed,
     StratusError,
@@ -42,28 +42,9 @@ def _time(value: Time) -> str | None:
     return str(int(value))
 
 
-class ConsumerClient:
+class ConsumerClient(Session):
     """Data of the sensors a token may read (a user's: its organisation's; a consumer's: the
     sensors granted to it)."""
-
-    def __init__(
-        self,
-        base_url: str,
-        token: str,
-        *,
-        timeout: float = 30.0,
-        client: httpx.Client | None = None,
-    ) -> None:
-        self.http = Http(base_url, token, timeout=timeout, client=client)
-
-    def close(self) -> None:
-        self.http.close()
-
-    def __enter__(self) -> ConsumerClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def _data_path(self, device: str, sensor: str) -> str:
         return f"/api/devices/{device}/sensors/{sensor}/data"

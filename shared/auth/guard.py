@@ -21,7 +21,7 @@ from shared.auth.tokens import Principal, verify_token
 from shared.errors import AuthenticationError, PermissionDenied
 from shared.http import Request, Response
 
-__all__ = ["Authenticator", "VersionLookup", "bearer_token", "require"]
+__all__ = ["Authenticator", "VersionLookup", "bearer_token", "credential", "require"]
 
 VersionLookup = Callable[[Principal], int | None]
 
@@ -36,15 +36,21 @@ _REVOKED = {
 }
 
 
+def credential(authorization: str | None, scheme: str = "Bearer", what: str = "token") -> str:
+    """The credential of an `authorization: <scheme> <credential>` header (scheme
+    case-insensitive); 401 when absent or in another form."""
+    if authorization is None or not authorization.strip():
+        raise AuthenticationError(f"authorization header missing; send '{scheme} <{what}>'")
+    given, _, value = authorization.strip().partition(" ")
+    value = value.strip()
+    if given.lower() != scheme.lower() or not value or " " in value:
+        raise AuthenticationError(f"authorization header must read '{scheme} <{what}>'")
+    return value
+
+
 def bearer_token(authorization: str | None) -> str:
     """The token of an `authorization: Bearer <token>` header; 401 when absent or another form."""
-    if authorization is None or not authorization.strip():
-        raise AuthenticationError("authorization header missing; send 'Bearer <token>'")
-    scheme, _, token = authorization.strip().partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or " " in token:
-        raise AuthenticationError("authorization header must read 'Bearer <token>'")
-    return token
+    return credential(authorization)
 
 
 class Authenticator:
