@@ -11,9 +11,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from shared.store import Store
 from shared.store.firestore import FirestoreStore
 from tests.support.emulator import RunningEmulator, start_emulator
 from tests.support.google_emulators import GoogleEmulator, google_emulator, missing_reason
+from tests.support.memory_store import MemoryStore
 from tests.support.services import RunningService, running_service
 from tests.support.tiers import FAST, Guard, uses_processes
 
@@ -105,12 +107,29 @@ def google_pubsub() -> Iterator[GoogleEmulator]:
 
 
 @pytest.fixture(scope="module")
-def store(firestore: RunningService, request: pytest.FixtureRequest) -> Iterator[FirestoreStore]:
-    """The store port on the session's Firestore emulator, in a project of this module's own."""
+def firestore_store(
+    firestore: RunningService, request: pytest.FixtureRequest
+) -> Iterator[FirestoreStore]:
+    """The store port on the session's Firestore emulator, in a project of this module's own;
+    FIRESTORE_EMULATOR_HOST points at it for the module (for code that builds its own client)."""
     module = request.module.__name__.rsplit(".", 1)[-1].replace("_", "-")[:16]
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("FIRESTORE_EMULATOR_HOST", firestore.address)
         yield FirestoreStore(project=f"{module}-{uuid.uuid4().hex[:8]}")
+
+
+@pytest.fixture(
+    scope="module",
+    params=[pytest.param("memory"), pytest.param("firestore", marks=pytest.mark.process)],
+)
+def store(request: pytest.FixtureRequest) -> Store:
+    """The store port, twice: the in-memory fake (fast tier) and the Firestore adapter on the
+    session's emulator (`process`); the contract suite holds them to the same behaviour. A module
+    that needs the real one only (code that builds its own client) uses `firestore_store`."""
+    if request.param == "memory":
+        return MemoryStore()
+    adapter: FirestoreStore = request.getfixturevalue("firestore_store")
+    return adapter
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from shared.directory import (
     version_lookup,
 )
 from shared.errors import ValidationError
-from shared.store.firestore import FirestoreStore
+from shared.store import Store
 
 
 def test_ids_are_20_lowercase_hex() -> None:
@@ -83,8 +83,7 @@ def test_times_are_rfc3339_utc() -> None:
     assert rfc3339(None) is None
 
 
-@pytest.mark.e2e
-def test_lookups_on_the_store(store: FirestoreStore) -> None:
+def test_lookups_on_the_store(store: Store) -> None:
     org, device, consumer, sensor = "o1", new_id(), new_id(), new_id()
     store.create(f"orgs/{org}/users/u1", {"token_version": 3, "role": "admin"})
     store.create(f"orgs/{org}/devices/{device}", {"key_version": 2})

@@ -7,13 +7,11 @@ import threading
 
 import pytest
 
-from shared.store.firestore import FirestoreStore
+from shared.store import Store
 from shared.throttle import Budget, TooManyAttempts, throttle_path
 
-pytestmark = [pytest.mark.process, pytest.mark.e2e]  # the Firestore emulator
 
-
-def test_the_budget_holds_under_concurrency(store: FirestoreStore, org: str) -> None:
+def test_the_budget_holds_under_concurrency(store: Store, org: str) -> None:
     budget = Budget(store, "test", attempts=3, window_seconds=60)
     outcomes: list[object] = []
     start = threading.Barrier(10)
@@ -36,7 +34,7 @@ def test_the_budget_holds_under_concurrency(store: FirestoreStore, org: str) -> 
     assert len(refusals) == 7 and all(1 <= r.retry_after <= 60 for r in refusals)
 
 
-def test_the_window_ends_and_clear_gives_the_budget_back(store: FirestoreStore, org: str) -> None:
+def test_the_window_ends_and_clear_gives_the_budget_back(store: Store, org: str) -> None:
     now = [500.0]
     budget = Budget(store, "test", attempts=2, window_seconds=10, clock=lambda: now[0])
     assert [budget.spend(org), budget.spend(org)] == [1, 2]

@@ -1,6 +1,7 @@
-"""The device side on a real store and broker: first contact creates the device and its sensors
-once (also under concurrent first contacts), every refusal creates nothing, rotation cuts the
-old key off, and the attempt budget slows guessing (429 + Retry-After), logged."""
+"""The device side on the store port (in memory and on the Firestore emulator) and a real broker:
+first contact creates the device and its sensors once (also under concurrent first contacts), every
+refusal creates nothing, rotation cuts the old key off, and the attempt budget slows guessing (429 +
+Retry-After), logged."""
 
 from __future__ import annotations
 
@@ -15,12 +16,9 @@ from functions.bootstrap.service import Bootstrapper
 from shared.auth import KeySet, verify_token
 from shared.errors import AuthenticationError, NotFound, PermissionDenied
 from shared.http import error_response
-from shared.store import Query
-from shared.store.firestore import FirestoreStore
+from shared.store import Query, Store
 from shared.throttle import TooManyAttempts
 from tests.support.broker import MqttClient
-
-pytestmark = [pytest.mark.process, pytest.mark.e2e]  # the Firestore emulator and Mosquitto
 
 SENSORS = [
     {"name": "temperature", "mapping": {"type": "double", "unit": "Cel"}},
@@ -35,7 +33,7 @@ def register(registrations: Registrations, org: str, **extra) -> tuple[str, str]
     return created["external_id"], created["external_key"]
 
 
-def devices_of(store: FirestoreStore, org: str) -> list[str]:
+def devices_of(store: Store, org: str) -> list[str]:
     return [d.id for d in store.query(Query(f"orgs/{org}/devices")).documents]
 
 

@@ -1,5 +1,6 @@
-"""The admin core on a real store: registrations of one organisation, the external key shown
-once and stored hashed, unique external ids across organisations, another tenant's are 404."""
+"""The admin core on the store port (in memory and on the Firestore emulator): registrations of one
+organisation, the external key shown once and stored hashed, unique external ids across
+organisations, another tenant's are 404."""
 
 from __future__ import annotations
 
@@ -8,9 +9,7 @@ import pytest
 from functions.bootstrap.registrations import Registrations
 from shared.auth.passwords import verify_password
 from shared.errors import Conflict, NotFound, ValidationError
-from shared.store.firestore import FirestoreStore
-
-pytestmark = [pytest.mark.process, pytest.mark.e2e]  # the Firestore emulator
+from shared.store import Store
 
 
 def external_id(org: str, name: str = "SN") -> str:
@@ -18,7 +17,7 @@ def external_id(org: str, name: str = "SN") -> str:
 
 
 def test_create_shows_the_key_once_and_stores_its_hash(
-    registrations: Registrations, store: FirestoreStore, org: str
+    registrations: Registrations, store: Store, org: str
 ) -> None:
     created = registrations.create(
         org,
@@ -56,9 +55,7 @@ def test_a_chosen_key_and_unique_external_ids(registrations: Registrations, org:
         registrations.create(org, {"external_id": "bad id"})
 
 
-def test_list_update_rotate_delete(
-    registrations: Registrations, store: FirestoreStore, org: str
-) -> None:
+def test_list_update_rotate_delete(registrations: Registrations, store: Store, org: str) -> None:
     ids = [registrations.create(org, {"external_id": external_id(org, f"n{i}")})["external_id"]
            for i in range(3)]  # fmt: skip
     first = registrations.list(org, 2, None)

@@ -1,4 +1,5 @@
-"""The consumers core on a real store: CRUD, grants, keys, and what a consumer may read."""
+"""The consumers core on the store port (in memory and on the Firestore emulator): CRUD, grants,
+keys, and what a consumer may read."""
 
 from __future__ import annotations
 
@@ -8,28 +9,26 @@ from functions.consumers.service import Consumers
 from shared.auth import Authenticator, KeySet, issue_consumer_token, verify_token
 from shared.directory import device_path, may_read_sensor, new_id, sensor_path, version_lookup
 from shared.errors import NotFound, PermissionDenied, ValidationError
-from shared.store.firestore import FirestoreStore
-
-pytestmark = pytest.mark.e2e  # starts the Firestore emulator as a subprocess
+from shared.store import Store
 
 NOW = 1_790_000_000
 
 
-def core(store: FirestoreStore, keys: KeySet) -> Consumers:
+def core(store: Store, keys: KeySet) -> Consumers:
     def issue(consumer: str, org: str, version: int, issued_at: int) -> str:
         return issue_consumer_token(consumer, org, version, issued_at, keys=keys)
 
     return Consumers(store, clock=lambda: NOW, issue=issue)
 
 
-def sensor(store: FirestoreStore, org: str) -> tuple[str, str]:
+def sensor(store: Store, org: str) -> tuple[str, str]:
     device, sensor_id = new_id(), new_id()
     store.create(device_path(org, device), {"name": "d", "key_version": 1})
     store.create(sensor_path(org, device, sensor_id), {"name": "s", "path": ""})
     return device, sensor_id
 
 
-def test_crud_round(store: FirestoreStore, keys: KeySet, org: str) -> None:
+def test_crud_round(store: Store, keys: KeySet, org: str) -> None:
     consumers = core(store, keys)
     created = consumers.create(org, {"name": "dashboard", "description": "wall screen"})
     assert created == {
@@ -56,7 +55,7 @@ def test_crud_round(store: FirestoreStore, keys: KeySet, org: str) -> None:
     assert caught.value.field == "name"
 
 
-def test_grants_and_what_a_may_read_sensor(store: FirestoreStore, keys: KeySet, org: str) -> None:
+def test_grants_and_what_a_may_read_sensor(store: Store, keys: KeySet, org: str) -> None:
     consumers = core(store, keys)
     consumer = consumers.create(org, {"name": "c"})["id"]
     granted, other = sensor(store, org), sensor(store, org)
@@ -81,9 +80,7 @@ def test_grants_and_what_a_may_read_sensor(store: FirestoreStore, keys: KeySet, 
         consumers.revoke(org, consumer, *granted)
 
 
-def test_rotation_and_deletion_revoke_consumer_tokens(
-    store: FirestoreStore, keys: KeySet, org: str
-) -> None:
+def test_rotation_and_deletion_revoke_consumer_tokens(store: Store, keys: KeySet, org: str) -> None:
     consumers = core(store, keys)
     consumer = consumers.create(org, {"name": "c"})["id"]
     first = consumers.key(org, consumer)
@@ -100,7 +97,7 @@ def test_rotation_and_deletion_revoke_consumer_tokens(
         guard.authenticate(f"Bearer {rotated['token']}")
 
 
-def test_foreign_consumers_are_not_found(store: FirestoreStore, keys: KeySet, org: str) -> None:
+def test_foreign_consumers_are_not_found(store: Store, keys: KeySet, org: str) -> None:
     consumers = core(store, keys)
     consumer = consumers.create(org, {"name": "c"})["id"]
     device, sensor_id = sensor(store, org + "x")

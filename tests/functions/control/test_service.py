@@ -1,5 +1,6 @@
-"""The control core on the Firestore emulator and a real Mosquitto: versioned config published
-retained, preconditions, the last state, commands and whether they were delivered."""
+"""The control core on the store port (in memory and on the Firestore emulator) and a real
+Mosquitto: versioned config published retained, preconditions, the last state, commands and whether
+they were delivered."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from shared.broker.mosquitto import MosquittoAdmin
 from shared.broker.publisher import MqttPublisher
 from shared.errors import NotFound, PreconditionFailed, Unavailable, ValidationError
 from shared.events import Message
-from shared.store.firestore import FirestoreStore
+from shared.store import Store
 from tests.support.broker import MqttClient, running_broker
 from tests.support.waiting import until
 
@@ -44,7 +45,7 @@ def _device(broker: Broker, n: int) -> MqttClient:
 
 
 def test_config_versions_are_stored_and_the_newest_is_retained(
-    store: FirestoreStore, publisher: MqttPublisher, broker: Broker, org: str
+    store: Store, publisher: MqttPublisher, broker: Broker, org: str
 ) -> None:
     control = Control(store, publisher)
     assert control.get_config(org, "c0")["version"] == 0
@@ -67,7 +68,7 @@ def test_config_versions_are_stored_and_the_newest_is_retained(
 
 
 def test_the_state_reads_what_the_state_function_stored(
-    store: FirestoreStore, publisher: MqttPublisher, org: str
+    store: Store, publisher: MqttPublisher, org: str
 ) -> None:
     control = Control(store, publisher)
     with pytest.raises(NotFound):
@@ -85,7 +86,7 @@ def test_the_state_reads_what_the_state_function_stored(
 
 
 def test_commands_report_whether_a_subscription_of_the_device_got_them(
-    store: FirestoreStore, publisher: MqttPublisher, broker: Broker
+    store: Store, publisher: MqttPublisher, broker: Broker
 ) -> None:
     control = Control(store, publisher)
     assert control.send_command("c2", "reboot", b"{}")["delivered"] is False
@@ -103,9 +104,7 @@ def test_commands_report_whether_a_subscription_of_the_device_got_them(
     device.close()
 
 
-def test_without_a_broker_reads_work_and_writes_are_unavailable(
-    store: FirestoreStore, org: str
-) -> None:
+def test_without_a_broker_reads_work_and_writes_are_unavailable(store: Store, org: str) -> None:
     control = Control(store, None)
     assert control.get_config(org, "c3")["version"] == 0
     with pytest.raises(Unavailable):

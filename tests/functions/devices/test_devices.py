@@ -1,5 +1,6 @@
-"""The devices core on a real store and broker: CRUD, paging, keys, rotation, cascading delete,
-and a broker that fails leaving nothing half-done."""
+"""The devices core on the store port (in memory and on the Firestore emulator) and a real
+broker: CRUD, paging, keys, rotation, cascading delete, and a broker that fails leaving nothing
+half-done."""
 
 from __future__ import annotations
 
@@ -11,23 +12,20 @@ from shared.auth import KeySet, issue_device_token, verify_token
 from shared.broker.mosquitto import MosquittoAdmin
 from shared.directory import device_key_version, device_org, new_id
 from shared.errors import NotFound, Unavailable, ValidationError
-from shared.store import Query
-from shared.store.firestore import FirestoreStore
+from shared.store import Query, Store
 from tests.support.broker import MqttClient
-
-pytestmark = pytest.mark.e2e  # starts the Firestore emulator (and Mosquitto) as subprocesses
 
 NOW = 1_790_000_000
 
 
-def core(store: FirestoreStore, keys: KeySet, broker: MosquittoAdmin | None = None) -> Devices:
+def core(store: Store, keys: KeySet, broker: MosquittoAdmin | None = None) -> Devices:
     def issue(device: str, org: str, version: int, issued_at: int) -> str:
         return issue_device_token(device, org, version, issued_at, keys=keys)
 
     return Devices(store, broker, clock=lambda: NOW, issue=issue)
 
 
-def test_create_get_update_and_list(store: FirestoreStore, keys: KeySet, org: str) -> None:
+def test_create_get_update_and_list(store: Store, keys: KeySet, org: str) -> None:
     devices = core(store, keys)
     created = devices.create(org, {"name": " pump-1 ", "description": "cellar"})
     assert created == {
@@ -72,7 +70,7 @@ def test_create_get_update_and_list(store: FirestoreStore, keys: KeySet, org: st
     ],
 )
 def test_invalid_bodies_name_the_field(
-    store: FirestoreStore, keys: KeySet, org: str, body: dict, field: str
+    store: Store, keys: KeySet, org: str, body: dict, field: str
 ) -> None:
     with pytest.raises(ValidationError) as caught:
         core(store, keys).create(org, body)
@@ -80,9 +78,7 @@ def test_invalid_bodies_name_the_field(
     assert store.query(Query(f"orgs/{org}/devices")).documents == []
 
 
-def test_foreign_and_unknown_ids_are_not_found(
-    store: FirestoreStore, keys: KeySet, org: str
-) -> None:
+def test_foreign_and_unknown_ids_are_not_found(store: Store, keys: KeySet, org: str) -> None:
     devices = core(store, keys)
     mine = devices.create(org, {"name": "a"})["id"]
     calls = {
@@ -100,7 +96,7 @@ def test_foreign_and_unknown_ids_are_not_found(
     assert devices.key(org, mine)["key_version"] == 1
 
 
-def test_the_key_is_stable_until_rotated(store: FirestoreStore, keys: KeySet, org: str) -> None:
+def test_the_key_is_stable_until_rotated(store: Store, keys: KeySet, org: str) -> None:
     devices = core(store, keys)
     device = devices.create(org, {"name": "d"})["id"]
     first = devices.key(org, device)
@@ -119,9 +115,7 @@ def test_the_key_is_stable_until_rotated(store: FirestoreStore, keys: KeySet, or
     assert verify_token(rotated["token"], keys=keys).version == 2
 
 
-def test_delete_takes_sensors_data_grants_and_index(
-    store: FirestoreStore, keys: KeySet, org: str
-) -> None:
+def test_delete_takes_sensors_data_grants_and_index(store: Store, keys: KeySet, org: str) -> None:
     devices = core(store, keys)
     device, kept = (devices.create(org, {"name": n})["id"] for n in ("gone", "kept"))
     base = f"orgs/{org}/devices/{device}"
@@ -144,7 +138,7 @@ def test_delete_takes_sensors_data_grants_and_index(
 
 
 def test_the_broker_login_follows_create_rotate_and_delete(
-    store: FirestoreStore, keys: KeySet, org: str, broker, admin: MosquittoAdmin
+    store: Store, keys: KeySet, org: str, broker, admin: MosquittoAdmin
 ) -> None:
     devices = core(store, keys, admin)
     device = devices.create(org, {"name": "mqtt"})["id"]
@@ -168,9 +162,7 @@ def test_the_broker_login_follows_create_rotate_and_delete(
     gone.close()
 
 
-def test_a_broker_that_fails_leaves_nothing_half_done(
-    store: FirestoreStore, keys: KeySet, org: str
-) -> None:
+def test_a_broker_that_fails_leaves_nothing_half_done(store: Store, keys: KeySet, org: str) -> None:
     down = MosquittoAdmin("127.0.0.1", free_port("127.0.0.1"), "stratus-admin", "x")
     devices = core(store, keys, down)
     with pytest.raises(Unavailable, match="the device was not created: try again"):

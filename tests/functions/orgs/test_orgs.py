@@ -1,4 +1,5 @@
-"""The orgs core: the rename body, and reading and renaming through the store emulator."""
+"""The orgs core: the rename body, and reading and renaming through the store port (in memory and on
+the emulator)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from functions.orgs.service import MAX_NAME, OrgChanges, Orgs, org_view
 from shared.auth import Principal
 from shared.directory import new_id
 from shared.errors import BadRequest, NotFound, PermissionDenied, ValidationError
-from shared.store.firestore import FirestoreStore
+from shared.store import Store
 
 AT = datetime(2026, 5, 6, 7, 8, 9, tzinfo=UTC)
 
@@ -46,8 +47,7 @@ def test_the_view_falls_back_to_the_creation_time() -> None:
     }
 
 
-@pytest.mark.e2e
-def test_any_user_reads_and_only_an_admin_renames(store: FirestoreStore) -> None:
+def test_any_user_reads_and_only_an_admin_renames(store: Store) -> None:
     org = new_id()
     store.create(f"orgs/{org}", {"name": "default", "created_at": AT})
     later = datetime(2026, 6, 1, tzinfo=UTC)
@@ -67,8 +67,7 @@ def test_any_user_reads_and_only_an_admin_renames(store: FirestoreStore) -> None
     assert orgs.get(member) == renamed
 
 
-@pytest.mark.e2e
-def test_an_organisation_that_is_gone_is_not_found(store: FirestoreStore) -> None:
+def test_an_organisation_that_is_gone_is_not_found(store: Store) -> None:
     ghost = Principal("user", new_id(), new_id(), "admin", 1)
     orgs = Orgs(store)
     with pytest.raises(NotFound):

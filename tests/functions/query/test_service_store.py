@@ -1,5 +1,6 @@
-"""The query core on the Firestore emulator, over documents the writer made: range bounds across
-hour buckets, paging with cursors both ways, duplicates across messages, aggregates, latest."""
+"""The query core on the store port (in memory and on the Firestore emulator), over documents the
+writer made: range bounds across hour buckets, paging with cursors both ways, duplicates across
+messages, aggregates, latest."""
 
 from __future__ import annotations
 
@@ -12,20 +13,16 @@ from functions.query.series import DOCS_PER_PAGE
 from functions.query.service import QueryService
 from functions.writer.service import Writer
 from shared.errors import BadRequest
-from shared.store.firestore import FirestoreStore
+from shared.store import Store
 from shared.telemetry.chunks import BUCKET_NS
 from shared.telemetry.model import NormalizedMessage, Reading, Source
-
-pytestmark = pytest.mark.e2e
 
 H = BUCKET_NS
 S = 10**9
 T0 = 497_300 * H
 
 
-def write(
-    store: FirestoreStore, org: str, pairs: list[tuple[int, object]], received: int, mid: str
-) -> None:
+def write(store: Store, org: str, pairs: list[tuple[int, object]], received: int, mid: str) -> None:
     readings = tuple(Reading("s1", ts, value, "double") for ts, value in pairs)
     message = NormalizedMessage(org, "d1", Source(mid, "http"), readings)
     Writer(store).write(message, received)
@@ -45,7 +42,7 @@ def page_all(service: QueryService, org: str, **params: object) -> list[tuple[in
 
 
 @pytest.fixture
-def series(store: FirestoreStore, org: str) -> list[tuple[int, float]]:
+def series(store: Store, org: str) -> list[tuple[int, float]]:
     """300 readings over 5 hours, sent out of order in 30 messages of 10 shuffled readings."""
     rng = random.Random(7)
     truth = [(T0 + i * 60 * S + rng.randint(0, 59) * S, float(i)) for i in range(300)]
@@ -57,7 +54,7 @@ def series(store: FirestoreStore, org: str) -> list[tuple[int, float]]:
 
 
 def test_a_range_across_hours_in_both_orders(
-    store: FirestoreStore, org: str, series: list[tuple[int, float]]
+    store: Store, org: str, series: list[tuple[int, float]]
 ) -> None:
     service = QueryService(store)
     start, end = T0 + H - 30 * S, T0 + 3 * H + 17 * S
@@ -72,7 +69,7 @@ def test_a_range_across_hours_in_both_orders(
 
 @pytest.mark.parametrize("limit", [13, 100, 299, 300])
 def test_paging_with_cursors_returns_everything_once(
-    store: FirestoreStore, org: str, series: list[tuple[int, float]], limit: int
+    store: Store, org: str, series: list[tuple[int, float]], limit: int
 ) -> None:
     service = QueryService(store)
     assert page_all(service, org, limit=limit) == series
@@ -80,7 +77,7 @@ def test_paging_with_cursors_returns_everything_once(
 
 
 def test_the_last_page_has_no_cursor(
-    store: FirestoreStore, org: str, series: list[tuple[int, float]]
+    store: Store, org: str, series: list[tuple[int, float]]
 ) -> None:
     service = QueryService(store)
     first = service.data(org, "d1", "s1", DataParams(limit=299), None)
@@ -91,7 +88,7 @@ def test_the_last_page_has_no_cursor(
 
 
 def test_duplicates_across_messages_come_back_once_with_the_latest_received_value(
-    store: FirestoreStore, org: str
+    store: Store, org: str
 ) -> None:
     write(store, org, [(T0, 1.0), (T0 + S, 2.0)], received=T0 + 5 * S, mid="a")
     write(store, org, [(T0 + S, 20.0), (T0 + 2 * S, 3.0)], received=T0 + 9 * S, mid="b")
@@ -105,7 +102,7 @@ def test_duplicates_across_messages_come_back_once_with_the_latest_received_valu
     assert latest is not None and (latest.ts, latest.value) == (T0 + 2 * S, 3.0)
 
 
-def test_more_chunks_than_one_store_page(store: FirestoreStore, org: str) -> None:
+def test_more_chunks_than_one_store_page(store: Store, org: str) -> None:
     pairs = [(T0 + i * S, float(i)) for i in range(DOCS_PER_PAGE * 2 + 5)]
     for index, pair in enumerate(pairs):
         write(store, org, [pair], received=T0, mid=f"one-{index}")
@@ -115,7 +112,7 @@ def test_more_chunks_than_one_store_page(store: FirestoreStore, org: str) -> Non
 
 
 def test_aggregates_per_interval_with_paging(
-    store: FirestoreStore, org: str, series: list[tuple[int, float]]
+    store: Store, org: str, series: list[tuple[int, float]]
 ) -> None:
     service = QueryService(store)
     every = 20 * 60 * S
@@ -134,20 +131,20 @@ def test_aggregates_per_interval_with_paging(
         assert page_all(service, org, agg=agg, every=every, limit=3, order="desc") == rows[::-1]
 
 
-def test_a_numeric_aggregate_of_a_text_sensor_is_refused(store: FirestoreStore, org: str) -> None:
+def test_a_numeric_aggregate_of_a_text_sensor_is_refused(store: Store, org: str) -> None:
     with pytest.raises(BadRequest) as caught:
         QueryService(store).data(org, "d1", "s1", DataParams(agg="sum", every=S), "string")
     assert caught.value.field == "agg"
 
 
-def test_a_sensor_without_readings(store: FirestoreStore, org: str) -> None:
+def test_a_sensor_without_readings(store: Store, org: str) -> None:
     service = QueryService(store)
     page = service.data(org, "d1", "s1", DataParams(), "double")
     assert (page.samples, page.next) == ([], None)
     assert service.latest(org, "d1", "s1") is None
 
 
-def test_the_far_ends_of_time(store: FirestoreStore, org: str) -> None:
+def test_the_far_ends_of_time(store: Store, org: str) -> None:
     edge = 2**63 - 1
     write(store, org, [(0, 0.0), (edge, 1.0)], received=T0, mid="edges")
     service = QueryService(store)

@@ -1,4 +1,5 @@
-"""The sensors core on a real store: CRUD, tree paths, unique names per folder, foreign ids."""
+"""The sensors core on the store port (in memory and on the Firestore emulator): CRUD, tree paths,
+unique names per folder, foreign ids."""
 
 from __future__ import annotations
 
@@ -9,22 +10,19 @@ import pytest
 from functions.sensors.service import Sensors
 from shared.directory import device_path, new_id
 from shared.errors import Conflict, NotFound, ValidationError
-from shared.store import Query
-from shared.store.firestore import FirestoreStore
-
-pytestmark = pytest.mark.e2e  # starts the Firestore emulator as a subprocess
+from shared.store import Query, Store
 
 NOW = 1_790_000_000
 DOUBLE = '{"type":"double"}'
 
 
-def with_device(store: FirestoreStore, org: str) -> str:
+def with_device(store: Store, org: str) -> str:
     device = new_id()
     store.create(device_path(org, device), {"name": "d", "key_version": 1})
     return device
 
 
-def test_create_as_the_reference_script_does(store: FirestoreStore, org: str) -> None:
+def test_create_as_the_reference_script_does(store: Store, org: str) -> None:
     sensors, device = Sensors(store, clock=lambda: NOW), with_device(store, org)
     created = sensors.create(
         org, device, {"name": "x-sensor", "description": "x-test", "mapping": DOUBLE}
@@ -46,7 +44,7 @@ def test_create_as_the_reference_script_does(store: FirestoreStore, org: str) ->
     assert sensors.get(org, device, created["id"]) == created
 
 
-def test_names_are_unique_within_a_folder(store: FirestoreStore, org: str) -> None:
+def test_names_are_unique_within_a_folder(store: Store, org: str) -> None:
     sensors, device = Sensors(store), with_device(store, org)
     left = sensors.create(
         org, device, {"name": "pressure", "mapping": {"type": "double", "unit": "kPa"},
@@ -73,7 +71,7 @@ def test_names_are_unique_within_a_folder(store: FirestoreStore, org: str) -> No
     assert sensors.list(org, device, 10, None, "front/right")["items"] == []
 
 
-def test_racing_creates_of_one_name_make_one_sensor(store: FirestoreStore, org: str) -> None:
+def test_racing_creates_of_one_name_make_one_sensor(store: Store, org: str) -> None:
     sensors, device = Sensors(store), with_device(store, org)
     outcomes: list[str] = []
 
@@ -93,7 +91,7 @@ def test_racing_creates_of_one_name_make_one_sensor(store: FirestoreStore, org: 
     assert len(sensors.list(org, device, 10, None)["items"]) == 1
 
 
-def test_update_and_list_pages(store: FirestoreStore, org: str) -> None:
+def test_update_and_list_pages(store: Store, org: str) -> None:
     sensors, device = Sensors(store), with_device(store, org)
     ids = [
         sensors.create(org, device, {"name": f"s{i}", "mapping": DOUBLE})["id"] for i in range(3)
@@ -109,7 +107,7 @@ def test_update_and_list_pages(store: FirestoreStore, org: str) -> None:
     assert sorted(s["id"] for s in first["items"] + second["items"]) == sorted(ids)
 
 
-def test_delete_takes_readings_and_grants(store: FirestoreStore, org: str) -> None:
+def test_delete_takes_readings_and_grants(store: Store, org: str) -> None:
     sensors, device = Sensors(store), with_device(store, org)
     gone, kept = (sensors.create(org, device, {"name": n, "mapping": DOUBLE})["id"] for n in "ab")
     chunks = f"{device_path(org, device)}/sensors/{gone}/chunks"
@@ -124,7 +122,7 @@ def test_delete_takes_readings_and_grants(store: FirestoreStore, org: str) -> No
     assert remaining is not None and remaining.data["sensors"] == [f"{device}/{kept}"]
 
 
-def test_foreign_devices_and_sensors_are_not_found(store: FirestoreStore, org: str) -> None:
+def test_foreign_devices_and_sensors_are_not_found(store: Store, org: str) -> None:
     sensors, device = Sensors(store), with_device(store, org)
     sensor = sensors.create(org, device, {"name": "s", "mapping": DOUBLE})["id"]
     other_device = with_device(store, org)

@@ -1,5 +1,6 @@
-"""The state function's core on the Firestore emulator: the newest state wins, a late or
-redelivered batch changes nothing, and `config_version` acknowledges the device's config."""
+"""The state function's core on the store port (in memory and on the Firestore emulator): the newest
+state wins, a late or redelivered batch changes nothing, and `config_version` acknowledges the
+device's config."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import orjson
 from functions.state.service import store_state
 from shared.control import config_path, state_path
 from shared.events import Message
-from shared.store.firestore import FirestoreStore
+from shared.store import Store
 
 
 def _batch(org: str, *entries: tuple[int, dict[str, object]]) -> Message:
@@ -18,9 +19,7 @@ def _batch(org: str, *entries: tuple[int, dict[str, object]]) -> Message:
     return Message(id="m1", data=orjson.dumps(data), attributes=attributes)
 
 
-def test_the_newest_state_is_kept_and_older_ones_change_nothing(
-    store: FirestoreStore, org: str
-) -> None:
+def test_the_newest_state_is_kept_and_older_ones_change_nothing(store: Store, org: str) -> None:
     assert store_state(store, _batch(org, (10, {"t": 1}), (20, {"t": 2})))
     saved = store.get(state_path(org, "d1"))
     assert saved is not None
@@ -31,7 +30,7 @@ def test_the_newest_state_is_kept_and_older_ones_change_nothing(
     assert store.get(config_path(org, "d1")) is None  # no config_version: nothing acknowledged
 
 
-def test_config_version_acknowledges_the_config(store: FirestoreStore, org: str) -> None:
+def test_config_version_acknowledges_the_config(store: Store, org: str) -> None:
     store.set(config_path(org, "d1"), {"version": 3, "config": {"rate": 5}, "updated_ns": 1})
     assert store_state(store, _batch(org, (30, {"config_version": 3})))
     config = store.get(config_path(org, "d1"))
@@ -45,7 +44,7 @@ def test_config_version_acknowledges_the_config(store: FirestoreStore, org: str)
 
 
 def test_an_acknowledgement_before_any_config_is_kept_and_booleans_are_not_versions(
-    store: FirestoreStore, org: str
+    store: Store, org: str
 ) -> None:
     assert store_state(store, _batch(org, (5, {"config_version": True})))
     assert store.get(config_path(org, "d1")) is None

@@ -1,5 +1,6 @@
-"""The reading feed on a real store: readings in commit order after a cursor, resumption from any
-event id without a gap or a repeat, the late bound, the per-poll cap, access re-checks."""
+"""The reading feed on the store port (in memory and on the Firestore emulator): readings in commit
+order after a cursor, resumption from any event id without a gap or a repeat, the late bound, the
+per-poll cap, access re-checks."""
 
 from __future__ import annotations
 
@@ -7,16 +8,14 @@ import pytest
 
 from functions.streams.feed import Cursor, ReadingFeed, Target, commit_us
 from shared.errors import BadRequest, NotFound
-from shared.store.firestore import FirestoreStore
+from shared.store import Store
 from shared.telemetry.chunks import chunks_path, encode_readings
-
-pytestmark = [pytest.mark.process, pytest.mark.e2e]  # the Firestore emulator
 
 S = 10**9
 DEVICE, SENSOR, OTHER = "d" * 20, "a" * 20, "b" * 20
 
 
-def store_chunk(store: FirestoreStore, org: str, sensor: str, name: str, readings, received: int):
+def store_chunk(store: Store, org: str, sensor: str, name: str, readings, received: int):
     """A chunk as the writer creates it; returns its document."""
     path = f"{chunks_path(org, DEVICE, sensor)}/{name}"
     store.create(
@@ -39,7 +38,7 @@ def values(events) -> list:
     return [event.data["value"] for event in events]
 
 
-def test_readings_in_commit_order_then_only_new_ones(store: FirestoreStore, org: str) -> None:
+def test_readings_in_commit_order_then_only_new_ones(store: Store, org: str) -> None:
     import time
 
     now = time.time_ns()

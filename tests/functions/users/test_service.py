@@ -1,4 +1,4 @@
-"""The users core on the store port, through the Firestore adapter against the emulator."""
+"""The users core on the store port, in memory and through the Firestore adapter on the emulator."""
 
 from __future__ import annotations
 
@@ -12,10 +12,8 @@ from functions.users.service import INVALID_CREDENTIALS, Users
 from shared.auth import Principal, verify_token
 from shared.directory import new_id, user_token_version
 from shared.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from shared.store.firestore import FirestoreStore
+from shared.store import Store
 from tests.support.api import signing_key, unique_name
-
-pytestmark = pytest.mark.e2e
 
 PASSWORD = "correct horse"
 
@@ -27,7 +25,7 @@ def key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture
-def users(store: FirestoreStore) -> Users:
+def users(store: Store) -> Users:
     return Users(store)
 
 
@@ -118,7 +116,7 @@ def test_listing_pages_through_every_user_by_name(users: Users, admin: dict) -> 
 
 
 def test_changing_ones_password_needs_the_current_one_and_bumps_the_token_version(
-    users: Users, store: FirestoreStore, admin: dict
+    users: Users, store: Store, admin: dict
 ) -> None:
     member = _member(users, admin)
     me = _principal(member)
@@ -140,7 +138,7 @@ def test_changing_ones_password_needs_the_current_one_and_bumps_the_token_versio
 
 
 def test_an_admin_resets_a_password_and_changes_a_role_without_the_current_password(
-    users: Users, store: FirestoreStore, admin: dict
+    users: Users, store: Store, admin: dict
 ) -> None:
     member = _member(users, admin)
     users.update(_principal(admin), member["id"], UserChanges(password="reset by admin"))
@@ -180,7 +178,7 @@ def test_an_organisation_keeps_at_least_one_admin(users: Users, admin: dict) -> 
 
 
 def test_deleting_a_user_frees_its_name_and_revokes_its_tokens(
-    users: Users, store: FirestoreStore, admin: dict
+    users: Users, store: Store, admin: dict
 ) -> None:
     member = _member(users, admin)
     users.delete(_principal(admin), member["id"])

@@ -4,16 +4,11 @@ stored again, as before."""
 
 from __future__ import annotations
 
-import pytest
-
 from functions.writer.service import Writer
 from shared.events import Message
-from shared.store import Query
-from shared.store.firestore import FirestoreStore
+from shared.store import Query, Store
 from shared.telemetry.chunks import BUCKET_NS, chunks_path, decode_readings, plan
 from shared.telemetry.model import NormalizedMessage, Reading, Source
-
-pytestmark = [pytest.mark.process, pytest.mark.e2e]  # the Firestore emulator
 
 H = BUCKET_NS
 T0 = 497_000 * H
@@ -25,7 +20,7 @@ def message(org: str, request_id: str, readings=READINGS) -> NormalizedMessage:
     return NormalizedMessage(org, "d1", Source(request_id, "http"), readings)
 
 
-def documents(store: FirestoreStore, org: str) -> dict[str, list]:
+def documents(store: Store, org: str) -> dict[str, list]:
     out = {}
     for sensor in ("s1", "s2"):
         for document in store.query(Query(chunks_path(org, "d1", sensor))).documents:
@@ -45,7 +40,7 @@ def test_plan_names_chunks_after_the_key_and_the_readings() -> None:
         assert {c.path for c in different}.isdisjoint(c.path for c in first)
 
 
-def test_a_retried_request_is_stored_once(store: FirestoreStore, org: str) -> None:
+def test_a_retried_request_is_stored_once(store: Store, org: str) -> None:
     writer = Writer(store)
     first = writer.write(message(org, "req-1"), 1_000, "k1")
     assert (first.created, first.existing) == (3, 0)
@@ -61,14 +56,14 @@ def test_a_retried_request_is_stored_once(store: FirestoreStore, org: str) -> No
     assert (chunk.data["received"], chunk.data["message"]) == (1_000, "req-1")
 
 
-def test_without_a_key_a_retry_is_stored_again(store: FirestoreStore, org: str) -> None:
+def test_without_a_key_a_retry_is_stored_again(store: Store, org: str) -> None:
     writer = Writer(store)
     writer.write(message(org, "req-1"), 1_000)
     writer.write(message(org, "req-2"), 5_000)
     assert len(documents(store, org)) == 6  # queries return one value per instant still
 
 
-def test_the_bus_attribute_reaches_the_writer(store: FirestoreStore, org: str) -> None:
+def test_the_bus_attribute_reaches_the_writer(store: Store, org: str) -> None:
     writer = Writer(store)
     for attempt, received in (("req-1", "1000"), ("req-2", "2000")):
         bus_message = Message(

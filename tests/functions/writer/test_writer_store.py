@@ -1,5 +1,6 @@
-"""The writer against the Firestore emulator: documents as laid out, create-or-identical on
-redelivery, partial earlier commits completed, and a foreign document never overwritten."""
+"""The writer on the store port (in memory and on the Firestore emulator): documents as laid out,
+create-or-identical on redelivery, partial earlier commits completed, and a foreign document never
+overwritten."""
 
 from __future__ import annotations
 
@@ -7,12 +8,9 @@ import pytest
 
 from functions.writer.service import Writer
 from shared.errors import BadRequest
-from shared.store import Query
-from shared.store.firestore import FirestoreStore
+from shared.store import Query, Store
 from shared.telemetry.chunks import BUCKET_NS, chunks_path, decode_readings, plan
 from shared.telemetry.model import NormalizedMessage, Reading, Source
-
-pytestmark = pytest.mark.e2e
 
 H = BUCKET_NS
 T0 = 497_000 * H
@@ -23,12 +21,12 @@ def message(org: str, *readings: Reading, message_id: str = "req-1") -> Normaliz
     return NormalizedMessage(org, "d1", Source(message_id, "http"), tuple(readings))
 
 
-def stored(store: FirestoreStore, org: str, sensor: str) -> dict[str, dict[str, object]]:
+def stored(store: Store, org: str, sensor: str) -> dict[str, dict[str, object]]:
     page = store.query(Query(chunks_path(org, "d1", sensor)))
     return {document.id: document.data for document in page.documents}
 
 
-def test_a_message_becomes_its_chunk_documents(store: FirestoreStore, org: str) -> None:
+def test_a_message_becomes_its_chunk_documents(store: Store, org: str) -> None:
     msg = message(
         org,
         Reading("s1", T0 + 2, 2.5, "double"),
@@ -55,7 +53,7 @@ def test_a_message_becomes_its_chunk_documents(store: FirestoreStore, org: str) 
     ]
 
 
-def test_redelivery_creates_nothing_and_changes_nothing(store: FirestoreStore, org: str) -> None:
+def test_redelivery_creates_nothing_and_changes_nothing(store: Store, org: str) -> None:
     msg = message(org, *(Reading("s1", T0 + i, float(i), "double") for i in range(100)))
     writer = Writer(store)
     writer.write(msg, RECEIVED)
@@ -72,7 +70,7 @@ def test_redelivery_creates_nothing_and_changes_nothing(store: FirestoreStore, o
     assert after == before
 
 
-def test_an_interrupted_earlier_write_is_completed(store: FirestoreStore, org: str) -> None:
+def test_an_interrupted_earlier_write_is_completed(store: Store, org: str) -> None:
     msg = message(org, *(Reading(f"s{i}", T0 + i, float(i), "double") for i in range(5)))
     chunks = plan(msg, RECEIVED)
     store.create(chunks[2].path, chunks[2].data)  # as if only this one had been written
@@ -83,7 +81,7 @@ def test_an_interrupted_earlier_write_is_completed(store: FirestoreStore, org: s
         assert document is not None and document.data == chunk.data
 
 
-def test_a_different_document_under_the_same_id_is_refused(store: FirestoreStore, org: str) -> None:
+def test_a_different_document_under_the_same_id_is_refused(store: Store, org: str) -> None:
     msg = message(org, Reading("s1", T0, 1.0, "double"))
     chunk = plan(msg, RECEIVED)[0]
     store.create(chunk.path, {**chunk.data, "count": 7})
@@ -93,9 +91,7 @@ def test_a_different_document_under_the_same_id_is_refused(store: FirestoreStore
     assert document is not None and document.data["count"] == 7
 
 
-def test_a_message_too_big_for_one_document_is_stored_whole(
-    store: FirestoreStore, org: str
-) -> None:
+def test_a_message_too_big_for_one_document_is_stored_whole(store: Store, org: str) -> None:
     readings = [Reading("s1", T0 + i, "v" * 1000, "string") for i in range(1500)]
     result = Writer(store).write(message(org, *readings), RECEIVED)
     assert result.created >= 3 and result.readings == 1500
