@@ -23,6 +23,7 @@ import sys
 import types
 import weakref
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -36,6 +37,7 @@ __all__ = [
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
+_TESTS = str(Path(__file__).resolve().parents[1])  # helpers defined in the test suite
 
 FAST = os.environ.get("STRATUS_TEST_TIER") == "fast"
 
@@ -93,9 +95,9 @@ def _starts(function: Any, seen: set[int]) -> bool:
         for name in inner.co_names:
             if name in STARTERS:
                 return True
-            helper = scope.get(name)
-            module = getattr(helper, "__module__", "") or ""
-            if callable(helper) and module.startswith("tests") and _starts(helper, seen):
+            helper = _unwrap(scope.get(name))
+            source = getattr(getattr(helper, "__code__", None), "co_filename", "")
+            if source.startswith(_TESTS) and _starts(helper, seen):
                 return True
     return False
 
