@@ -7,7 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-__all__ = ["API", "INGEST", "QUERY", "machine_line", "render"]
+from bench.report import machine_line
+
+__all__ = ["API", "INGEST", "QUERY", "render"]
 
 INGEST = ("ingest-single", "ingest-batch", "mqtt-qos0", "mqtt-qos1")
 QUERY = ("query-range", "query-agg")
@@ -264,12 +266,6 @@ def _answer(row: dict[str, Any]) -> str:
     if "status" in row:
         return f"HTTP {row['status']}"
     return str(row.get("outcome", "-")).replace("|", "/")
-
-
-def machine_line(info: dict[str, Any]) -> str:
-    model = info.get("cpu_model") or "unknown CPU"
-    memory = f", {info['memory_gib']} GiB" if info.get("memory_gib") else ""
-    return f"{info.get('cpus')} CPUs ({model}){memory}, Python {info.get('python')}"
 
 
 def render(results: list[dict[str, Any]], coldstart: list[dict[str, Any]] | None = None,

@@ -271,7 +271,7 @@ def _ratio(name: str, ours: float | None, google: float | None) -> str:
 
 def section(result: dict[str, Any]) -> list[str]:
     """The BENCHMARKS.md section: one table, ratios > 1 meaning ours is better."""
-    from bench.benchmarks import machine_line
+    from bench.report import machine_line
 
     info = result.get("machine") or {}
     load = f", load average at start {' '.join(info['loadavg'])}" if info.get("loadavg") else ""

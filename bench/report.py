@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["build", "latest", "machine", "markdown", "plots", "write"]
+__all__ = ["build", "latest", "machine", "machine_line", "markdown", "plots", "write"]
 
 _MS = 1000.0
 
@@ -119,7 +119,7 @@ def markdown(result: dict[str, Any]) -> str:
         "",
         f"Started {result['started_at']}, {result['elapsed_s']} s"
         + (" (stopped early)" if result["interrupted"] else "")
-        + f"; machine: {_machine_line(result['machine'])}.",
+        + f"; machine: {machine_line(result['machine'])}.",
         "",
         "| requests | errors | goodput | req/s | good req/s | p50 ms | p95 ms | p99 ms | max ms |",
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -182,9 +182,11 @@ def _e2e_line(title: str, e2e: dict[str, Any]) -> str:
     )
 
 
-def _machine_line(info: dict[str, Any]) -> str:
-    model = info.get("cpu_model") or "unknown"
-    return f"{info.get('cpus')} CPUs ({model}), Python {info.get('python')}"
+def machine_line(info: dict[str, Any]) -> str:
+    """The machine of `machine()` in one phrase: CPUs, model, memory, Python."""
+    model = info.get("cpu_model") or "unknown CPU"
+    memory = f", {info['memory_gib']} GiB" if info.get("memory_gib") else ""
+    return f"{info.get('cpus')} CPUs ({model}){memory}, Python {info.get('python')}"
 
 
 def plots(result: dict[str, Any], folder: Path) -> list[Path]:
