@@ -79,6 +79,7 @@ def test_scenarios_lists_every_scenario(capsys):
         assert name in listed
 
 
+@pytest.mark.process  # the generator processes
 def test_two_generator_processes_merge_their_histograms(echo_server, tmp_path):
     out = tmp_path / "two"
     args = ["run", "--target", echo_server, "--profile", "sprint", "--duration", "1",

@@ -5,7 +5,7 @@ import pytest
 from bench.coldstart import line, measure, measure_all
 from shared.manifest import FunctionSpec, HttpRoute
 
-pytestmark = pytest.mark.load
+pytestmark = [pytest.mark.load, pytest.mark.process]  # every test starts a fresh python
 
 _MAIN = """
 import time
