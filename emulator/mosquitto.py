@@ -70,7 +70,8 @@ class Broker:
         return _connectable(self.host)
 
     def env(self) -> dict[str, str]:
-        """Where the broker is; each process adds its own login (`bridge_env`, `worker_env`)."""
+        """Where the broker is; each process adds its own login (`bridge_env`; function workers
+        claim theirs with `emulator.host.accounts.claim_accounts`)."""
         return {"STRATUS_MQTT_HOST": self.local_host, "STRATUS_MQTT_PORT": str(self.port)}
 
     def bridge_env(self, n: int) -> dict[str, str]:
@@ -79,16 +80,6 @@ class Broker:
         return {
             "STRATUS_MQTT_BRIDGE_USERNAME": name,
             "STRATUS_MQTT_BRIDGE_PASSWORD": self.accounts[name],
-        }
-
-    def worker_env(self, n: int) -> dict[str, str]:
-        """The API and admin logins of function worker process `n`."""
-        api, admin = layout.worker_accounts(n)
-        return {
-            "STRATUS_MQTT_API_USERNAME": api,
-            "STRATUS_MQTT_API_PASSWORD": self.accounts[api],
-            "STRATUS_MQTT_ADMIN_USERNAME": admin,
-            "STRATUS_MQTT_ADMIN_PASSWORD": self.accounts[admin],
         }
 
     def login(self, username: str) -> tuple[str, int, str, str]:

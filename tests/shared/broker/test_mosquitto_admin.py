@@ -121,7 +121,6 @@ def test_accounts_are_generated_once_per_process_and_private(
     }  # fmt: skip
     assert len(set(second.accounts.values())) == 7
     assert second.bridge_env(2)["STRATUS_MQTT_BRIDGE_USERNAME"] == "stratus-bridge-2"
-    assert second.worker_env(2)["STRATUS_MQTT_API_USERNAME"] == "stratus-api-2"
     home = tmp_path / "mosquitto"
     for path in (home, *home.iterdir()):
         assert path.stat().st_mode & 0o077 == 0, path
