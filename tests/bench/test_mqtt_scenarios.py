@@ -6,9 +6,8 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import subprocess
-import time
+import threading
 
 import pytest
 
@@ -25,6 +24,7 @@ from bench.scenario import Context
 from bench.stored import end_to_end, published_readings, wait_for_count
 from bench.stratus_api import SetupError
 from emulator.process import free_port
+from tests.support.waiting import listening, until
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 
@@ -38,16 +38,9 @@ def _broker(tmp_path, config: str):
         f"listener {port} 127.0.0.1\n{config}" + ("user root\n" if os.getuid() == 0 else "")
     )
     process = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), 1).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                process.kill()
-                raise
-            time.sleep(0.05)
+    if not until(lambda: listening("127.0.0.1", port), timeout=10):
+        process.kill()
+        raise RuntimeError(f"mosquitto did not listen on {port}")
     return process, f"127.0.0.1:{port}"
 
 
@@ -76,8 +69,10 @@ def _publish(address, topic, qos, count=3, username=None):
 @pytest.mark.load
 def test_publisher_outcomes_on_a_real_broker(restricted):
     listener = connected_client(*split_address(restricted), Login(None, None, "x"))
+    subscribed = threading.Event()
+    listener.on_subscribe = lambda client, userdata, mid, reasons, props: subscribed.set()
     listener.subscribe("open/#", qos=1)
-    time.sleep(0.3)
+    assert subscribed.wait(10), "no SUBACK"  # from now on open/a has a subscriber
     try:
         assert _publish(restricted, "open/a", 1) == ["puback"] * 3
         assert _publish(restricted, "open/a", 0) == ["sent"] * 3
@@ -102,6 +97,7 @@ def test_a_refused_login_is_a_setup_error(tmp_path):
 
 
 @pytest.mark.load
+@pytest.mark.process  # run_plain starts its own Mosquitto and subscriber processes
 @pytest.mark.parametrize("qos", [0, 1])
 def test_plain_baseline_end_to_end(qos):
     from bench.mqtt_baseline import run_plain

@@ -7,7 +7,6 @@ Runs its own emulator (the session one must not be killed). The kill lands right
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import httpx
@@ -15,6 +14,7 @@ import pytest
 
 from tests.e2e.provisioning import signin
 from tests.support.emulator import start_emulator
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -55,15 +55,14 @@ def test_every_accepted_reading_survives_kill_9(tmp_path: Path) -> None:
         platform.restart()
         admin = signin(platform)
         url = f"/api/devices/{device}/sensors/{sensor}/data?from={base}&limit=10000"
-        deadline = time.monotonic() + DELIVERY_BOUND
-        rows: list[dict[str, float]] = []
-        while time.monotonic() < deadline:
-            answer = admin.get(url)
-            assert answer.status_code == 200, answer.text
-            rows = answer.json()["data"]
-            if len(rows) >= len(sent):
-                break
-            time.sleep(0.5)
+        answer = eventually(
+            lambda: admin.get(url),
+            lambda a: a.status_code != 200 or len(a.json()["data"]) >= len(sent),
+            DELIVERY_BOUND,
+            interval=0.5,
+        )
+        assert answer.status_code == 200, answer.text
+        rows: list[dict[str, float]] = answer.json()["data"]
         stored = {row["timestamp"]: row["value"] for row in rows}
         assert len(rows) == len(stored)  # no reading twice
         assert stored == sent  # every accepted reading, value for value

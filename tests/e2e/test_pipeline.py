@@ -4,7 +4,6 @@ the query API value for value, in time order, exactly once."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +15,7 @@ from shared.store import Query
 from shared.telemetry.chunks import chunks_path
 from tests.e2e.provisioning import Api, signin, store_of
 from tests.support.emulator import RunningEmulator
+from tests.support.waiting import eventually, until
 
 pytestmark = pytest.mark.e2e
 
@@ -37,12 +37,7 @@ def _rows(admin: Api, device: str, sensor: str, query: str = "") -> list[tuple[i
 
 def _until(read: Callable[[], list[tuple[int, Any]]], count: int) -> list[tuple[int, Any]]:
     """Poll the query API until `count` rows are there (or the bound passes); the rows."""
-    deadline = time.monotonic() + DELIVERY_BOUND
-    rows = read()
-    while len(rows) < count and time.monotonic() < deadline:
-        time.sleep(0.2)
-        rows = read()
-    return rows
+    return eventually(read, lambda rows: len(rows) >= count, DELIVERY_BOUND, interval=0.2)
 
 
 def _ingest(platform: RunningEmulator, token: str, body: Any, content_type: str) -> None:
@@ -105,8 +100,6 @@ def test_the_same_body_posted_twice_comes_back_once(platform: RunningEmulator) -
     _ingest(platform, token, body, "application/json")  # a device retrying after a timeout
     chunks = Query(chunks_path(admin.org, device, temp))
     store = store_of(platform)
-    deadline = time.monotonic() + DELIVERY_BOUND
-    while store.count(chunks) < 2 and time.monotonic() < deadline:
-        time.sleep(0.2)
+    until(lambda: store.count(chunks) >= 2, DELIVERY_BOUND, interval=0.2)
     assert store.count(chunks) == 2  # two requests, two messages: both were written
     assert _rows(admin, device, temp) == [((1_790_000_100 + i) * S, float(i)) for i in range(5)]

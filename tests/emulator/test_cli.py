@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.support.emulator import ROOT, start_emulator
+from tests.support.emulator import ROOT, alive, children_of, start_emulator
 
 
 def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -74,27 +72,6 @@ def test_broken_manifest_is_one_line(tmp_path: Path) -> None:
     assert result.stderr.strip() == ("error: functions.a.handler: nowhere/main.py does not exist")
 
 
-def alive(pid: int) -> bool:
-    """Running (a zombie waiting to be reaped does not count)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def children_of(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry))
-    return found
-
-
 @pytest.mark.e2e
 def test_start_report_stop_and_kill(tmp_path: Path) -> None:
     emulator = start_emulator(tmp_path / "data")
@@ -111,12 +88,7 @@ def test_start_report_stop_and_kill(tmp_path: Path) -> None:
         assert len(children) >= 4  # firestore, pubsub, mqtt, functions
 
         emulator.kill()  # kill -9 of the emulator: every child dies with it
-        deadline = time.monotonic() + 10
-        while (
-            any(Path(f"/proc/{pid}").exists() for pid in children) and time.monotonic() < deadline
-        ):
-            time.sleep(0.1)
-        assert not [pid for pid in children if Path(f"/proc/{pid}").exists()]
+        assert not [pid for pid in children if alive(pid)]
 
         emulator.start()  # the same data directory after a crash
         assert httpx.get(f"{emulator.base_url}/healthz").status_code == 200

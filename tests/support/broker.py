@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +14,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from emulator.mosquitto import Broker, prepare
 from emulator.process import free_port
+from tests.support.waiting import until
 
 __all__ = ["MqttClient", "running_broker"]
 
@@ -26,11 +26,9 @@ def running_broker(data_dir: Path) -> Iterator[Broker]:
     )
     process = subprocess.Popen(broker.argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 10
-        while not broker.ready():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("mosquitto did not start")
-            time.sleep(0.02)
+        until(lambda: process.poll() is not None or broker.ready(), timeout=10)
+        if process.poll() is not None or not broker.ready():
+            raise RuntimeError("mosquitto did not start")
         broker.configure()
         yield broker
     finally:
@@ -69,11 +67,8 @@ class MqttClient:
         self.subacks[mid] = [reason.value for reason in reasons]
 
     def wait_connected(self, timeout: float = 5) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.connected.is_set() or self.disconnected.is_set():
-                break
-            time.sleep(0.01)
+        """Whether the broker accepted the connection (False once it refused or dropped it)."""
+        until(lambda: self.connected.is_set() or self.disconnected.is_set(), timeout)
         return self.connected.is_set() and not self.disconnected.is_set()
 
     def publish(self, topic: str, payload: bytes, qos: int = 1) -> int:
@@ -92,10 +87,10 @@ class MqttClient:
         return codes[0]
 
     def subscribe(self, topic: str) -> int:
+        """Subscribe and return the broker's SUBACK reason code (>= 128 is refused)."""
         _, mid = self.client.subscribe(topic, qos=1)
-        deadline = time.monotonic() + 5
-        while mid not in self.subacks and time.monotonic() < deadline:
-            time.sleep(0.01)
+        if not until(lambda: mid in self.subacks, timeout=5):
+            raise TimeoutError(f"no SUBACK for {topic}")
         return self.subacks[mid][0]
 
     def close(self) -> None:

@@ -8,16 +8,40 @@ import secrets
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-__all__ = ["RunningEmulator", "start_emulator"]
+from tests.support.waiting import until
+
+__all__ = ["RunningEmulator", "alive", "children_of", "start_emulator"]
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def children_of(pid: int) -> list[int]:
+    """The ids of the processes whose parent is `pid` (from /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether process `pid` still runs (a zombie waiting to be reaped does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 @dataclass
@@ -75,20 +99,21 @@ class RunningEmulator:
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"emulator exited early:\n{self.log()}")
-            if endpoints_file.exists():
-                self.endpoints = json.loads(endpoints_file.read_text())
-                try:
-                    if httpx.get(f"{self.base_url}/healthz", timeout=2).status_code == 200:
-                        return
-                except httpx.HTTPError:
-                    pass
-            time.sleep(0.1)
-        self.kill()
-        raise RuntimeError(f"emulator not ready after {timeout}s:\n{self.log()}")
+        process = self.process
+        if not until(lambda: process.poll() is not None or self._healthy(endpoints_file), timeout):
+            self.kill()
+            raise RuntimeError(f"emulator not ready after {timeout}s:\n{self.log()}")
+        if process.poll() is not None:
+            raise RuntimeError(f"emulator exited early:\n{self.log()}")
+
+    def _healthy(self, endpoints_file: Path) -> bool:
+        if not endpoints_file.exists():
+            return False
+        self.endpoints = json.loads(endpoints_file.read_text())
+        try:
+            return httpx.get(f"{self.base_url}/healthz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def stop(self, timeout: float = 20.0) -> int:
         """Graceful stop (SIGTERM); returns the exit code."""
@@ -97,11 +122,14 @@ class RunningEmulator:
         return self.process.wait(timeout)
 
     def kill(self) -> None:
-        """kill -9 of the emulator: its children die with it."""
+        """kill -9 of the emulator; returns once its children died with it (their parent-death
+        signal), so their ports and data files are free."""
         if self.process is not None and self.process.poll() is None:
+            children = children_of(self.process.pid)
             self.process.kill()
             self.process.wait(10)
-        time.sleep(0.3)  # let the children's parent-death signal land and ports free up
+            if not until(lambda: not any(map(alive, children)), timeout=10):
+                raise RuntimeError(f"children {list(filter(alive, children))} outlived kill -9")
 
     def restart(self) -> None:
         self.start()

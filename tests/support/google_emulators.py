@@ -23,6 +23,8 @@ from typing import Literal
 
 import httpx
 
+from tests.support.waiting import until
+
 __all__ = ["GoogleEmulator", "google_emulator", "missing_reason"]
 
 Kind = Literal["firestore", "pubsub"]
@@ -131,17 +133,18 @@ def google_emulator(kind: Kind, timeout: float = 60.0) -> Iterator[GoogleEmulato
 
 
 def _wait_ready(emulator: GoogleEmulator, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
     with httpx.Client(timeout=1.0) as http:
-        while time.monotonic() < deadline:
-            if emulator.process.poll() is not None:
-                raise RuntimeError(f"Google's {emulator.kind} emulator exited:\n{emulator.log()}")
+
+        def answers() -> bool:
             try:
-                if http.get(f"http://{emulator.address}/").status_code == 200:
-                    return
+                return http.get(f"http://{emulator.address}/").status_code == 200
             except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-    raise RuntimeError(
-        f"Google's {emulator.kind} emulator not ready in {timeout}s:\n{emulator.log()}"
-    )
+                return False
+
+        ready = until(lambda: emulator.process.poll() is not None or answers(), timeout, 0.1)
+    if emulator.process.poll() is not None:
+        raise RuntimeError(f"Google's {emulator.kind} emulator exited:\n{emulator.log()}")
+    if not ready:
+        raise RuntimeError(
+            f"Google's {emulator.kind} emulator not ready in {timeout}s:\n{emulator.log()}"
+        )

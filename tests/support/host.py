@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from emulator.process import free_port
+from tests.support.waiting import until
 
 __all__ = ["FIXTURES", "RunningHost", "running_host"]
 
@@ -26,6 +26,13 @@ FIXTURES = ROOT / "tests" / "fixtures" / "serverless.yml"
 class RunningHost:
     base_url: str
     push_token: str
+
+
+def _healthy(base_url: str) -> bool:
+    try:
+        return httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 @contextmanager
@@ -53,20 +60,12 @@ def running_host(
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                log.seek(0)
-                output = log.read().decode(errors="replace")
-                raise RuntimeError(f"host exited early:\n{output}")
-            try:
-                if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("host did not become healthy in 30 s")
-            time.sleep(0.05)
+        if not until(lambda: process.poll() is not None or _healthy(base_url), 30):
+            raise RuntimeError("host did not become healthy in 30 s")
+        if process.poll() is not None:
+            log.seek(0)
+            output = log.read().decode(errors="replace")
+            raise RuntimeError(f"host exited early:\n{output}")
         yield RunningHost(base_url, push_token)
     finally:
         process.terminate()

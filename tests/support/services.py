@@ -7,11 +7,12 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.support.waiting import until
 
 __all__ = ["RunningService", "running_service"]
 
@@ -55,14 +56,13 @@ class RunningService:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + timeout
-        while not port_file.exists():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.log.seek(0)  # type: ignore[attr-defined]
-                output = self.log.read().decode(errors="replace")  # type: ignore[attr-defined]
-                self.stop()
-                raise RuntimeError(f"{self.name} emulator did not start:\n{output}")
-            time.sleep(0.02)
+        process = self.process
+        until(lambda: port_file.exists() or process.poll() is not None, timeout)
+        if not port_file.exists():
+            self.log.seek(0)  # type: ignore[attr-defined]
+            output = self.log.read().decode(errors="replace")  # type: ignore[attr-defined]
+            self.stop()
+            raise RuntimeError(f"{self.name} emulator did not start:\n{output}")
         self.port = int(json.loads(port_file.read_text())["port"])
 
     def stop(self) -> None:

@@ -1,14 +1,16 @@
-"""Waiting in tests for what happens asynchronously (deliveries, caches that expire): poll until
-it holds or a deadline passes, never a bare sleep."""
+"""Waiting in tests for what happens asynchronously (deliveries, caches that expire, servers that
+start, processes that die): poll until it holds or a deadline passes, never a bare sleep."""
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
-import httpx
+__all__ = ["eventually", "listening", "until"]
 
-__all__ = ["eventually", "until"]
+T = TypeVar("T")
 
 
 def until(predicate: Callable[[], bool], timeout: float = 20.0, interval: float = 0.02) -> bool:
@@ -22,10 +24,11 @@ def until(predicate: Callable[[], bool], timeout: float = 20.0, interval: float 
 
 
 def eventually(
-    request: Callable[[], httpx.Response],
-    done: Callable[[httpx.Response], bool],
+    request: Callable[[], T],
+    done: Callable[[T], bool],
     timeout: float = 20.0,
-) -> httpx.Response:
+    interval: float = 0.25,
+) -> T:
     """Repeat `request` until `done` holds for its answer or `timeout` passes (revocation is
     bounded by the token cache, deliveries by the pipeline, not immediate); the last answer
     either way."""
@@ -34,4 +37,13 @@ def eventually(
         answer = request()
         if done(answer) or time.monotonic() > deadline:
             return answer
-        time.sleep(0.25)
+        time.sleep(interval)
+
+
+def listening(host: str, port: int) -> bool:
+    """Whether something accepts TCP connections on host:port right now."""
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+    except OSError:
+        return False
+    return True

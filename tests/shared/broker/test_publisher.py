@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -13,6 +12,7 @@ from shared.broker.mosquitto import MosquittoAdmin
 from shared.broker.publisher import MqttPublisher
 from shared.errors import Unavailable
 from tests.support.broker import MqttClient, running_broker
+from tests.support.waiting import until
 
 pytestmark = pytest.mark.e2e
 
@@ -33,15 +33,6 @@ def publisher(broker: Broker) -> Iterator[MqttPublisher]:
     client.close()
 
 
-def _wait(predicate: Callable[[], bool], timeout: float = 5) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return False
-
-
 def _device(broker: Broker) -> MqttClient:
     client = MqttClient(broker, "d1", "t1")
     assert client.wait_connected()
@@ -55,7 +46,7 @@ def test_command_to_a_subscribed_device_is_delivered(
     device = _device(broker)
     assert device.subscribe("devices/d1/commands/#") == 1
     assert publisher.publish(command_topic("d1", "reboot"), b'{"delay":1}') is True
-    assert _wait(lambda: len(device.messages) == 1)
+    assert until(lambda: len(device.messages) == 1, timeout=5)
     assert device.messages[0].topic == "devices/d1/commands/reboot"
     assert device.messages[0].payload == b'{"delay":1}'
     device.close()
@@ -68,7 +59,7 @@ def test_retained_config_reaches_a_device_that_subscribes_later(
     publisher.publish(config_topic("d1"), b'{"version":2}', retain=True)
     device = _device(broker)
     assert device.subscribe(config_topic("d1")) == 1
-    assert _wait(lambda: len(device.messages) == 1)
+    assert until(lambda: len(device.messages) == 1, timeout=5)
     assert device.messages[0].payload == b'{"version":2}' and device.messages[0].retain
     device.close()
 
