@@ -206,6 +206,42 @@ def test_every_operation_answers_as_described(platform: RunningEmulator) -> None
     assert command.status_code == 200
     client.close()
 
+    # live streams of the sensor and the device (the first chunk: the SSE retry line)
+    status, first = api.stream(sensor_path + "/stream", token=admin)
+    assert (status, first[:7]) == (200, b"retry: ")
+    assert api.stream(one + "/stream", token=admin)[0] == 200
+    assert api.stream(one + "/stream", token=device_token)[0] == 403
+    bad_cursor = api.stream(sensor_path + "/stream", token=admin, headers={"last-event-id": "x"})
+    assert bad_cursor[0] == 400
+
+    # bootstrap: an admin's registration, the device's first contact
+    external = unique_name("SN")
+    registration = api.call(
+        "POST", "/api/bootstrap", token=admin,
+        json={"external_id": external, "config": {"every_s": 5},
+              "sensors": [{"name": "t", "mapping": {"type": "double"}}]},
+    )  # fmt: skip
+    assert registration.status_code == 201
+    key = registration.json()["external_key"]
+    registered = f"/api/bootstrap/{external}"
+    assert api.call("GET", "/api/bootstrap", token=admin).status_code == 200
+    assert api.call("GET", registered, token=admin).status_code == 200
+    assert api.call("PATCH", registered, token=admin, json={"name": "sn"}).status_code == 200
+    assert api.call("GET", registered, token=member).status_code == 403
+    taken = api.call("POST", "/api/bootstrap", token=admin, json={"external_id": external})
+    assert taken.status_code == 409
+    device_side = f"/bootstrap/{external}"
+    wrong = api.call("GET", device_side, headers={"authorization": "Bootstrap wrong-key-123456"})
+    assert wrong.status_code == 403
+    first_contact = api.call("GET", device_side, headers={"authorization": f"Bootstrap {key}"})
+    assert first_contact.status_code == 200 and first_contact.json()["created"] is True
+    assert api.call("GET", device_side, valid_request=False).status_code == 401
+    rotated = api.call("POST", registered + "/key/rotate", token=admin)
+    assert rotated.status_code == 200
+    assert api.call("DELETE", registered, token=admin).status_code == 204
+    assert api.call("DELETE", f"/api/devices/{first_contact.json()['device_id']}",
+                    token=admin).status_code == 204  # fmt: skip
+
     # another organisation sees none of it
     foreign = foreign_admin(platform).token
     for path in (one, sensor_path, cpath, f"/api/users/{user['id']}"):

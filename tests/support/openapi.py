@@ -36,11 +36,11 @@ class _Request:
 class _Response:
     """An httpx response as openapi-core's Response protocol."""
 
-    def __init__(self, response: httpx.Response) -> None:
+    def __init__(self, response: httpx.Response, data: bytes | None = None) -> None:
         self.status_code = response.status_code
         self.content_type = response.headers.get("content-type", "")
         self.headers = Headers(dict(response.headers))
-        self.data: bytes | None = response.content
+        self.data: bytes | None = response.content if data is None else data
 
 
 def _pattern(template: str) -> re.Pattern[str]:
@@ -65,6 +65,7 @@ class CheckedClient:
             extra_media_type_deserializers={
                 "application/senml+json": orjson.loads,
                 "text/csv": _text,
+                "text/event-stream": _text,
             }
         )
         self.spec = OpenAPI.from_dict(document, config=config)
@@ -101,3 +102,19 @@ class CheckedClient:
         key = self.operation(method, response.request.url.path)
         self.seen.add((*key, response.status_code))
         return response
+
+    def stream(
+        self, path: str, *, token: str | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
+        """GET a Server-Sent Events endpoint: the status and the first chunk of the body (the
+        stream never ends by itself), validated and recorded like `call`."""
+        all_headers = dict(headers or {})
+        if token:
+            all_headers["authorization"] = f"Bearer {token}"
+        with httpx.stream("GET", self.base_url + path, headers=all_headers, timeout=30) as answer:
+            first = next(answer.iter_bytes(), b"") if answer.status_code < 300 else answer.read()
+            request = _Request(answer.request)
+            self.spec.validate_request(request)
+            self.spec.validate_response(request, _Response(answer, first))
+            self.seen.add((*self.operation("GET", answer.request.url.path), answer.status_code))
+            return answer.status_code, first
