@@ -1,10 +1,12 @@
-"""Ingest against the real Pub/Sub emulator: a device directory held by the test, real tokens."""
+"""Ingest on the bus port (the in-memory fake, and the Pub/Sub emulator): a device directory held
+by the test, real tokens."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -13,10 +15,12 @@ from google.pubsub_v1 import types
 
 from functions.ingest.api import build_router
 from shared.auth import Authenticator, KeySet, Principal, issue_device_token
+from shared.bus import Bus
 from shared.bus.pubsub import PubSubBus
 from shared.function import HttpFunction
 from shared.telemetry.ingest import RAW_TOPIC, Ingest
 from shared.telemetry.sensors import CachedSensorDirectory, Sensor
+from tests.support.memory_bus import MemoryBus
 from tests.support.services import RunningService, running_service
 
 PROJECT = "ingest-test"
@@ -63,33 +67,47 @@ class Directory:
 
 @dataclass
 class Setup:
+    """The ingest function on a bus (`bus`), and what that bus carried (`drain`)."""
+
     app: HttpFunction
     directory: Directory
     keys: KeySet
-    subscriber: pubsub_v1.SubscriberClient
-    subscription: str
+    bus: Bus
+    drain: Callable[[], list[Any]]  # messages published since the last drain (.data, .attributes)
+    broken_bus: Callable[[], Bus]  # a bus whose telemetry-raw topic does not exist
 
     def token(self, device: str = DEVICE, version: int = 1) -> str:
         return issue_device_token(device, ORG, version, 1_700_000_000, keys=self.keys)
 
-    def drain(self) -> list[types.PubsubMessage]:
-        """Every message published so far (publishes are confirmed before the answer)."""
-        out: list[types.PubsubMessage] = []
-        while True:
-            response = self.subscriber.pull(
-                subscription=self.subscription, max_messages=100, return_immediately=True
-            )
-            if not response.received_messages:
-                return out
-            out.extend(m.message for m in response.received_messages)
-            self.subscriber.acknowledge(
-                subscription=self.subscription,
-                ack_ids=[m.ack_id for m in response.received_messages],
-            )
+
+def _pubsub_drain(subscriber: pubsub_v1.SubscriberClient, subscription: str) -> list[Any]:
+    """Every message published so far (publishes are confirmed before the answer)."""
+    out: list[types.PubsubMessage] = []
+    while True:
+        response = subscriber.pull(
+            subscription=subscription, max_messages=100, return_immediately=True
+        )
+        if not response.received_messages:
+            return out
+        out.extend(m.message for m in response.received_messages)
+        subscriber.acknowledge(
+            subscription=subscription, ack_ids=[m.ack_id for m in response.received_messages]
+        )
+
+
+def _memory_drain(bus: MemoryBus) -> Callable[[], list[Any]]:
+    seen = [0]
+
+    def drain() -> list[Any]:
+        fresh = bus.published[seen[0] :]
+        seen[0] = len(bus.published)
+        return list(fresh)
+
+    return drain
 
 
 def make_app(
-    directory: Directory, keys: KeySet, bus: PubSubBus, *, max_body_bytes: int | None = None
+    directory: Directory, keys: KeySet, bus: Bus, *, max_body_bytes: int | None = None
 ) -> HttpFunction:
     ingest = Ingest(
         bus,
@@ -100,17 +118,30 @@ def make_app(
     return HttpFunction("ingest", build_router(lambda: ingest), max_body_bytes=max_body_bytes)
 
 
-@pytest.fixture
-def setup(pubsub: RunningService, monkeypatch: pytest.MonkeyPatch) -> Iterator[Setup]:
-    monkeypatch.setenv("PUBSUB_EMULATOR_HOST", pubsub.address)
+@pytest.fixture(params=[pytest.param("memory"), pytest.param("pubsub", marks=pytest.mark.process)])
+def setup(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Setup]:
+    """Ingest on the in-memory bus (fast tier) and on the Pub/Sub emulator (`process`)."""
     keys = KeySet.from_private_key(ec.generate_private_key(ec.SECP256R1()))
+    directory = Directory()
+    if request.param == "memory":
+        memory = MemoryBus(topics={RAW_TOPIC})
+        yield Setup(
+            make_app(directory, keys, memory), directory, keys, memory, _memory_drain(memory),
+            lambda: MemoryBus(topics=()),
+        )  # fmt: skip
+        return
+    service: RunningService = request.getfixturevalue("pubsub")
+    monkeypatch.setenv("PUBSUB_EMULATOR_HOST", service.address)
     subscriber = pubsub_v1.SubscriberClient()
     subscription = subscriber.subscription_path(PROJECT, f"raw-{next(_names)}")
     subscriber.create_subscription(
         name=subscription, topic=f"projects/{PROJECT}/topics/{RAW_TOPIC}"
     )
     bus = PubSubBus(PROJECT)
-    directory = Directory()
-    yield Setup(make_app(directory, keys, bus), directory, keys, subscriber, subscription)
+    yield Setup(
+        make_app(directory, keys, bus), directory, keys, bus,
+        lambda: _pubsub_drain(subscriber, subscription),
+        lambda: PubSubBus("no-such-project"),
+    )  # fmt: skip
     bus.close()
     subscriber.close()

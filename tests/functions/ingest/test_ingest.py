@@ -1,9 +1,11 @@
-"""HTTP ingest through its routes, publishing to the Pub/Sub emulator: what is accepted arrives
-as one raw message per request; everything refused is refused before anything is published."""
+"""HTTP ingest through its routes, publishing on the bus port (the in-memory fake, and the Pub/Sub
+emulator): what is accepted arrives as one raw message per request; everything refused is refused
+before anything is published."""
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 from typing import Any
 
 import orjson
@@ -11,7 +13,6 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from shared.auth import KeySet, issue_user_token
-from shared.bus.pubsub import PubSubBus
 from shared.http import Request, Response
 from shared.platforms import openwhisk
 from shared.telemetry.ingest import SENML
@@ -112,7 +113,7 @@ def test_unreadable_or_invalid_credentials(
 
 def test_a_token_of_another_key_is_403(setup: Setup) -> None:
     stranger = KeySet.from_private_key(ec.generate_private_key(ec.SECP256R1()))
-    token = Setup(setup.app, setup.directory, stranger, setup.subscriber, "").token()
+    token = dataclasses.replace(setup, keys=stranger).token()
     response = post(setup, reading(), token=token)
     assert response.status == 403
     assert "not one of our keys" in response.json()["error"]["message"]
@@ -229,7 +230,7 @@ def test_other_content_types_are_415(setup: Setup) -> None:
 
 
 def test_bodies_over_the_limit_are_413_at_the_platform_edge(setup: Setup) -> None:
-    app = make_app(setup.directory, setup.keys, PubSubBus("ingest-test"), max_body_bytes=200)
+    app = make_app(setup.directory, setup.keys, setup.bus, max_body_bytes=200)
     action = openwhisk.web_action(app)
     big = orjson.dumps([reading()] * 10)
     args = {
@@ -245,7 +246,7 @@ def test_bodies_over_the_limit_are_413_at_the_platform_edge(setup: Setup) -> Non
 
 
 def test_a_bus_failure_is_503_and_nothing_is_accepted(setup: Setup) -> None:
-    bus = PubSubBus("no-such-project")  # its telemetry-raw topic does not exist
+    bus = setup.broken_bus()  # its telemetry-raw topic does not exist
     app = make_app(setup.directory, setup.keys, bus)
     request = Request(
         "POST",
