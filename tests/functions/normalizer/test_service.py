@@ -1,10 +1,11 @@
-"""The normalizer's event handling against the Pub/Sub emulator: normalized messages and dead
-letters really published, acknowledged only once the bus has them; errors to ack or retry."""
+"""The normalizer's event handling on the bus port (the in-memory fake, and the Pub/Sub emulator):
+normalized messages and dead letters really published, acknowledged only once the bus has them;
+errors to ack or retry."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,11 +15,13 @@ from google.cloud import pubsub_v1
 from google.pubsub_v1 import types
 
 from functions.normalizer.service import DEAD_TOPIC, NORMALIZED_TOPIC, Normalizer
+from shared.bus import Bus
 from shared.bus.pubsub import PubSubBus
 from shared.errors import Unavailable
 from shared.events import EventFunction, Message
 from shared.telemetry.model import NormalizedMessage
 from shared.telemetry.sensors import CachedSensorDirectory, Sensor
+from tests.support.memory_bus import MemoryBus
 from tests.support.services import RunningService, running_service
 
 PROJECT = "normalizer-test"
@@ -76,36 +79,62 @@ class Sensors:
 
 @dataclass
 class Setup:
+    """The normalizer on a bus; `drain(normalized)` and `drain(dead)` give what each topic got
+    since the last drain."""
+
     function: EventFunction
     sensors: Sensors
     clock: Clock
-    subscriber: pubsub_v1.SubscriberClient
+    drain: Callable[[str], list[Any]]  # messages (.data, .attributes)
     normalized: str
     dead: str
-
-    def drain(self, subscription: str) -> list[types.PubsubMessage]:
-        out: list[types.PubsubMessage] = []
-        while True:
-            response = self.subscriber.pull(
-                subscription=subscription, max_messages=100, return_immediately=True
-            )
-            if not response.received_messages:
-                return out
-            out.extend(m.message for m in response.received_messages)
-            self.subscriber.acknowledge(
-                subscription=subscription, ack_ids=[m.ack_id for m in response.received_messages]
-            )
+    broken_bus: Callable[[], Bus]  # a bus without the normalizer's topics
 
 
-def build(bus: PubSubBus, sensors: Sensors, clock: Clock) -> EventFunction:
+def _pubsub_drain(subscriber: pubsub_v1.SubscriberClient, subscription: str) -> list[Any]:
+    out: list[types.PubsubMessage] = []
+    while True:
+        response = subscriber.pull(
+            subscription=subscription, max_messages=100, return_immediately=True
+        )
+        if not response.received_messages:
+            return out
+        out.extend(m.message for m in response.received_messages)
+        subscriber.acknowledge(
+            subscription=subscription, ack_ids=[m.ack_id for m in response.received_messages]
+        )
+
+
+def _memory_drain(bus: MemoryBus) -> Callable[[str], list[Any]]:
+    seen: dict[str, int] = {}
+
+    def drain(topic: str) -> list[Any]:
+        messages = bus.messages(topic)
+        fresh, seen[topic] = messages[seen.get(topic, 0) :], len(messages)
+        return fresh
+
+    return drain
+
+
+def build(bus: Bus, sensors: Sensors, clock: Clock) -> EventFunction:
     directory = CachedSensorDirectory(sensors, ttl=60, clock=clock)
     normalizer = Normalizer(bus, directory, clock=lambda: NOW)
     return EventFunction("normalizer", normalizer.handle, dead_letter=normalizer.dead_letter)
 
 
-@pytest.fixture
-def setup(pubsub: RunningService, monkeypatch: pytest.MonkeyPatch) -> Iterator[Setup]:
-    monkeypatch.setenv("PUBSUB_EMULATOR_HOST", pubsub.address)
+@pytest.fixture(params=[pytest.param("memory"), pytest.param("pubsub", marks=pytest.mark.process)])
+def setup(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Setup]:
+    """The normalizer on the in-memory bus (fast tier) and on the Pub/Sub emulator (`process`)."""
+    sensors, clock = Sensors(), Clock()
+    if request.param == "memory":
+        memory = MemoryBus(topics={NORMALIZED_TOPIC, DEAD_TOPIC})
+        yield Setup(
+            build(memory, sensors, clock), sensors, clock, _memory_drain(memory),
+            NORMALIZED_TOPIC, DEAD_TOPIC, lambda: MemoryBus(topics=()),
+        )  # fmt: skip
+        return
+    service: RunningService = request.getfixturevalue("pubsub")
+    monkeypatch.setenv("PUBSUB_EMULATOR_HOST", service.address)
     subscriber = pubsub_v1.SubscriberClient()
     names = {}
     for topic in (NORMALIZED_TOPIC, DEAD_TOPIC):
@@ -114,15 +143,11 @@ def setup(pubsub: RunningService, monkeypatch: pytest.MonkeyPatch) -> Iterator[S
             name=names[topic], topic=f"projects/{PROJECT}/topics/{topic}"
         )
     bus = PubSubBus(PROJECT)
-    sensors, clock = Sensors(), Clock()
     yield Setup(
-        build(bus, sensors, clock),
-        sensors,
-        clock,
-        subscriber,
-        names[NORMALIZED_TOPIC],
-        names[DEAD_TOPIC],
-    )
+        build(bus, sensors, clock), sensors, clock,
+        lambda subscription: _pubsub_drain(subscriber, subscription),
+        names[NORMALIZED_TOPIC], names[DEAD_TOPIC], lambda: PubSubBus("no-topics-here"),
+    )  # fmt: skip
     bus.close()
     subscriber.close()
 
@@ -269,7 +294,7 @@ def test_a_sensor_missing_from_the_cache_is_read_again_before_rejecting(setup: S
 
 
 def test_a_bus_failure_is_retried_not_acknowledged(setup: Setup) -> None:
-    bus = PubSubBus("no-topics-here")
+    bus = setup.broken_bus()
     function = build(bus, setup.sensors, setup.clock)
     with pytest.raises(Unavailable):
         function(raw({"sensor_id": S1, "timestamp": 1526717967, "value": 5}))
