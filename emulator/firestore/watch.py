@@ -160,7 +160,8 @@ def _global(at_us: int) -> Any:
 
 def _changed(target: Target, doc: Stored) -> Any:
     response = ListenResponse()
-    response.document_change.document.CopyFrom(q.to_document(doc))
+    projection = target.plan.projection if target.plan is not None else None
+    response.document_change.document.CopyFrom(q.to_document(doc, projection))
     response.document_change.target_ids.append(target.id)
     target.held[doc.name] = doc.update_us
     return response
