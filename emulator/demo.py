@@ -10,7 +10,9 @@ in `<data-dir>/demo/`.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -68,12 +70,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     from emulator.process import die_with_parent
 
     die_with_parent()
-    code: int = simulate(
-        ["--target", args.base_url, "--token", admin_token(), "--devices", str(args.devices),
-         "--interval", str(args.interval), "--data-dir", str(Path(args.data_dir) / "demo"),
-         "--ready-file", args.ready_file]
-    )  # fmt: skip
-    return code
+    options = [
+        "--target", args.base_url, "--devices", str(args.devices), "--interval",
+        str(args.interval), "--data-dir", str(Path(args.data_dir) / "demo"), "--ready-file",
+        args.ready_file,
+    ]  # fmt: skip
+    while True:  # a failing demo must not crash-loop the supervisor into stopping the platform
+        try:
+            code: int = simulate([*options, "--token", admin_token()])
+            return code
+        except (Exception, SystemExit) as exc:
+            if isinstance(exc, SystemExit) and exc.code in (0, None):
+                return 0
+            print(f"demo: {type(exc).__name__}: {exc}; starting again in 10 s", flush=True)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the failed fleet's handler is gone
+            time.sleep(10)
 
 
 if __name__ == "__main__":
