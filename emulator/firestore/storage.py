@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,9 +100,17 @@ def _as_of(current: str, past: str) -> str:
 class Database:
     """All documents of every project and database the emulator serves, in one SQLite file."""
 
-    def __init__(self, path: Path, *, exempt: Iterable[tuple[str, str]] = ()) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        exempt: Iterable[tuple[str, str]] = (),
+        clock: Callable[[], int] = time.time_ns,
+    ) -> None:
         """`exempt`: (collection id, top-level field) pairs kept out of the numeric index, as
-        `load_exemptions` reads them; queries bounding such a field scan the collection."""
+        `load_exemptions` reads them; queries bounding such a field scan the collection.
+        `clock`: the wall clock in nanoseconds (commit times follow it, strictly increasing)."""
+        self._now_ns = clock
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -167,12 +175,12 @@ class Database:
 
     def next_commit_time(self) -> int:
         """A commit time in microseconds, later than every earlier one (also across restarts)."""
-        self._clock = max(time.time_ns() // 1000, self._clock + 1)
+        self._clock = max(self._now_ns() // 1000, self._clock + 1)
         return self._clock
 
     def now(self) -> int:
         """A read time: now, but never before the latest commit."""
-        return max(time.time_ns() // 1000, self._clock)
+        return max(self._now_ns() // 1000, self._clock)
 
     @property
     def last_commit(self) -> int:
