@@ -1,5 +1,7 @@
-"""Gateway tests publish to the real Pub/Sub emulator and read the bus back with a pull
-subscription; each test gets its own project, so topics never leak between tests."""
+"""Gateway tests publish on the bus port and read the bus back: each test runs on the in-memory
+fake (fast tier) and on the real Pub/Sub emulator through a pull subscription (`process`), in a
+project of its own, so topics never leak between tests. A test that needs the emulator itself
+(to kill it) asks for `pubsub` and pins `bus_backend` to "pubsub"."""
 
 from __future__ import annotations
 
@@ -8,8 +10,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from shared.bus import Bus
 from shared.bus.pubsub import PubSubBus
-from tests.support.bus_reader import BusReader
+from tests.support.bus_reader import BusReader, MemoryReader
+from tests.support.memory_bus import MemoryBus
 from tests.support.services import RunningService, running_service
 
 BRIDGE_TOPICS = ("telemetry-raw", "device-state", "telemetry-dead")
@@ -32,17 +36,35 @@ def project(pubsub: RunningService) -> str:
     return f"t-{uuid.uuid4().hex[:12]}"
 
 
+@pytest.fixture(params=[pytest.param("memory"), pytest.param("pubsub", marks=pytest.mark.process)])
+def bus_backend(request: pytest.FixtureRequest) -> str:
+    """Which bus this test runs on: the in-memory fake or the Pub/Sub emulator."""
+    return str(request.param)
+
+
 @pytest.fixture
-def bus(project: str) -> Iterator[PubSubBus]:
-    """The bus port's Pub/Sub adapter on this test's project."""
+def bus_and_reader(
+    bus_backend: str, request: pytest.FixtureRequest
+) -> Iterator[tuple[Bus, BusReader | MemoryReader]]:
+    if bus_backend == "memory":
+        memory = MemoryBus(topics=())
+        yield memory, MemoryReader(memory)
+        return
+    project: str = request.getfixturevalue("project")
     adapter = PubSubBus(project)
-    yield adapter
+    reading = BusReader(project)
+    yield adapter, reading
     adapter.close()
+    reading.close()
 
 
 @pytest.fixture
-def reader(project: str) -> Iterator[BusReader]:
-    """Reads this test's project; its topics are created by the test (`reader.create`)."""
-    reading = BusReader(project)
-    yield reading
-    reading.close()
+def bus(bus_and_reader: tuple[Bus, BusReader | MemoryReader]) -> Bus:
+    """The bus port of this test's backend (no topics yet: `reader.create` makes them)."""
+    return bus_and_reader[0]
+
+
+@pytest.fixture
+def reader(bus_and_reader: tuple[Bus, BusReader | MemoryReader]) -> BusReader | MemoryReader:
+    """Reads this test's bus; its topics are created by the test (`reader.create`)."""
+    return bus_and_reader[1]

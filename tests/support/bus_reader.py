@@ -1,5 +1,6 @@
-"""Read what was published to bus topics back, through pull subscriptions of the official
-Pub/Sub client (against the emulator named by PUBSUB_EMULATOR_HOST)."""
+"""Read what was published to bus topics back: through pull subscriptions of the official Pub/Sub
+client (against the emulator named by PUBSUB_EMULATOR_HOST), or, with the same methods, from the
+in-memory fake (`MemoryReader`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ import orjson
 from google.api_core import exceptions
 from google.cloud import pubsub_v1
 
-__all__ = ["BusReader", "Received"]
+from tests.support.memory_bus import MemoryBus
+from tests.support.waiting import until
+
+__all__ = ["BusReader", "MemoryReader", "Received"]
 
 
 @dataclass(frozen=True)
@@ -94,3 +98,44 @@ class BusReader:
     def close(self) -> None:
         self.subscriber.close()
         self.publisher.transport.close()
+
+
+class MemoryReader:
+    """`BusReader` over a `MemoryBus`: `create` makes a topic exist (publishing to any other
+    fails, as on Pub/Sub), and only messages published after it are seen."""
+
+    def __init__(self, bus: MemoryBus, topics: Iterable[str] = ()) -> None:
+        self.bus = bus
+        if self.bus.topics is None:
+            self.bus.topics = set()
+        self.received: dict[str, list[Received]] = {}
+        self._seen: dict[str, int] = {}
+        for topic in topics:
+            self.create(topic)
+
+    def create(self, topic: str) -> None:
+        assert self.bus.topics is not None
+        self.bus.topics.add(topic)
+        self.received.setdefault(topic, [])
+        self._seen.setdefault(topic, len(self.bus.messages(topic)))
+
+    def pull(self, topic: str, *, wait: bool = False) -> list[Received]:
+        messages = self.bus.messages(topic)
+        fresh, self._seen[topic] = messages[self._seen[topic] :], len(messages)
+        self.received[topic].extend(Received(topic, m.data, dict(m.attributes)) for m in fresh)
+        return self.received[topic]
+
+    def wait_for(
+        self, topic: str, done: Callable[[list[Received]], bool], timeout: float = 20
+    ) -> list[Received]:
+        """Pull until `done(messages)` holds; AssertionError with what arrived if it never does."""
+        until(lambda: done(self.pull(topic)), timeout)
+        messages = self.received[topic]
+        assert done(messages), f"{topic} got only {messages}"
+        return messages
+
+    def entries(self, topic: str) -> list[dict[str, Any]]:
+        return [entry for message in self.received[topic] for entry in message.entries()]
+
+    def close(self) -> None:
+        """Nothing to release."""

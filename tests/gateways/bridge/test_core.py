@@ -1,5 +1,6 @@
-"""The bridge core without a broker: topics, formats, batch bounds, and ack-after-publish and
-retries against the Pub/Sub emulator (a topic that does not exist yet is a bus that refuses)."""
+"""The bridge core without a broker: topics, formats, batch bounds, dead letters and state on the
+bus port (in memory and on the Pub/Sub emulator), and ack-after-publish and retries against the
+emulator itself (killed and restarted; a topic that does not exist yet is a bus that refuses)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from google.cloud import pubsub_v1
 from gateways.bridge.batcher import Batcher
 from gateways.bridge.service import Bridge, BridgeConfig
 from gateways.bridge.topics import Route, detect_format, encode_entry, route
+from shared.bus import Bus
 from shared.bus.pubsub import PubSubBus
 from tests.support.bus_reader import BusReader
 from tests.support.services import RunningService
@@ -92,6 +94,7 @@ def test_a_shared_batch_holds_every_device() -> None:
     assert state.kind == "state" and state.devices == ["d1"]
 
 
+@pytest.mark.parametrize("bus_backend", ["pubsub"], indirect=True)  # kills the emulator
 def test_messages_are_acknowledged_only_after_the_bus_confirmed(
     pubsub: RunningService, bus: PubSubBus, reader: BusReader
 ) -> None:
@@ -126,7 +129,7 @@ def test_messages_are_acknowledged_only_after_the_bus_confirmed(
 
 
 def test_malformed_payloads_are_dead_lettered_with_device_and_reason(
-    bus: PubSubBus, reader: BusReader
+    bus: Bus, reader: BusReader
 ) -> None:
     reader.create("telemetry-dead")
     acked: list[int] = []
@@ -148,7 +151,7 @@ def test_malformed_payloads_are_dead_lettered_with_device_and_reason(
 
 
 def test_state_goes_to_its_own_topic_and_unknown_devices_to_dead_letters(
-    bus: PubSubBus, reader: BusReader
+    bus: Bus, reader: BusReader
 ) -> None:
     for topic in ("telemetry-raw", "device-state", "telemetry-dead"):
         reader.create(topic)
@@ -171,6 +174,7 @@ def test_state_goes_to_its_own_topic_and_unknown_devices_to_dead_letters(
     assert raw.attributes["device"] == "d1" and [e["device"] for e in raw.entries()] == ["d1"]
 
 
+@pytest.mark.parametrize("bus_backend", ["pubsub"], indirect=True)  # kills the emulator
 def test_a_failed_publish_is_retried_and_acknowledged_once(
     pubsub: RunningService, project: str, reader: BusReader
 ) -> None:

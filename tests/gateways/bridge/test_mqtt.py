@@ -21,7 +21,11 @@ from tests.support.bus_reader import BusReader
 from tests.support.services import RunningService
 from tests.support.waiting import until
 
-pytestmark = pytest.mark.e2e
+pytestmark = [
+    pytest.mark.e2e,
+    # with a real broker, on the real bus only (some tests kill it or use a project without topics)
+    pytest.mark.parametrize("bus_backend", ["pubsub"], indirect=True),
+]
 
 
 @pytest.fixture(scope="module")
