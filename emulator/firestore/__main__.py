@@ -1,7 +1,9 @@
 """`python -m emulator.firestore --host H --port P --data-dir DIR --port-file F`: serve Firestore.
 
 Point any official Firestore client at it with FIRESTORE_EMULATOR_HOST=H:P. FIRESTORE_INDEXES names
-a `firestore.indexes.json` whose single-field exemptions the numeric index honours.
+a `firestore.indexes.json` whose single-field exemptions the numeric index honours;
+FIRESTORE_HISTORY_SECONDS (default 3600) how long replaced document versions are kept for reads
+at a past read_time.
 """
 
 from __future__ import annotations
@@ -28,7 +30,16 @@ async def serve(options: Options) -> None:
         exempt = load_exemptions(Path(indexes)) if indexes else frozenset()
     except ValueError as exc:
         raise SystemExit(f"firestore: FIRESTORE_INDEXES: {exc}") from None
-    db = Database(options.data_dir / "firestore.sqlite3", exempt=exempt)
+    history = os.environ.get("FIRESTORE_HISTORY_SECONDS", "3600")
+    try:
+        retention_us = int(float(history) * 1_000_000)
+    except (ValueError, OverflowError):
+        raise SystemExit(
+            f"firestore: FIRESTORE_HISTORY_SECONDS: not a number of seconds: {history!r}"
+        ) from None
+    if retention_us < 0:
+        raise SystemExit("firestore: FIRESTORE_HISTORY_SECONDS must not be negative")
+    db = Database(options.data_dir / "firestore.sqlite3", exempt=exempt, retention_us=retention_us)
     server, port = listen("firestore", handlers(Firestore(db)), options)
     await server.start()
     write_port_file(options, port)

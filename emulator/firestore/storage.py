@@ -4,14 +4,14 @@ with the versions they replaced kept for an hour so reads at a past `read_time` 
 A row keeps the document's fields as a serialized `MapValue`, its create and update times in
 integer microseconds, and its parent and collection id for queries. A write that replaces or
 deletes a document moves the old version to table `history` with the commit time that ended it,
-in the same SQLite transaction; versions that ended more than `RETENTION_US` ago are pruned
-(Firestore serves reads up to one hour old), and reads before the oldest time still exact (the
-`horizon`) are refused. Like Firestore's automatic single-field indexes, table `numbers` indexes
-every top-level integer and double field (NaN aside) by (parent, collection, field, value, name):
-a query with a numeric range or equality filter reads only the documents in that range, in
-order, instead of its whole collection. Parsed field maps are cached by (name, update time). The
-commit clock is kept in the database too, so commit times stay strictly increasing across
-restarts, even when the last commit only deleted documents.
+in the same SQLite transaction; versions that ended more than the retention ago (an hour: the
+window Firestore serves reads in) are pruned once a minute, and reads before the oldest time
+still exact (the `horizon`) are refused. Like Firestore's automatic single-field indexes, table
+`numbers` indexes every top-level integer and double field (NaN aside) by (parent, collection,
+field, value, name): a query with a numeric range or equality filter reads only the documents in
+that range, in order, instead of its whole collection. Parsed field maps are cached by (name,
+update time). The commit clock is kept in the database too, so commit times stay strictly
+increasing across restarts, even when the last commit only deleted documents.
 """
 
 from __future__ import annotations
@@ -63,7 +63,6 @@ CREATE TABLE IF NOT EXISTS history (
     fields BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS history_by_name ON history (name, end_us);
-CREATE INDEX IF NOT EXISTS history_by_end ON history (end_us);
 """
 _COLUMNS = "name, create_us, update_us, fields"
 _ARCHIVE = (
@@ -72,6 +71,7 @@ _ARCHIVE = (
     " WHERE name = ? AND update_us != ?"
 )
 
+_NUMBER = "INSERT INTO numbers (parent, collection, field, value, name) VALUES (?, ?, ?, ?, ?)"
 _CACHE_LIMIT = 100_000
 
 
@@ -106,11 +106,14 @@ class Database:
         *,
         exempt: Iterable[tuple[str, str]] = (),
         clock: Callable[[], int] = time.time_ns,
+        retention_us: int = RETENTION_US,
     ) -> None:
         """`exempt`: (collection id, top-level field) pairs kept out of the numeric index, as
         `load_exemptions` reads them; queries bounding such a field scan the collection.
-        `clock`: the wall clock in nanoseconds (commit times follow it, strictly increasing)."""
+        `clock`: the wall clock in nanoseconds (commit times follow it, strictly increasing).
+        `retention_us`: how long replaced versions are kept for reads at a past time."""
         self._now_ns = clock
+        self._retention_us = retention_us
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -144,25 +147,22 @@ class Database:
             db.execute("DELETE FROM numbers")
             rows = db.execute("SELECT name, parent, collection, fields FROM docs")
             for name, parent, collection, blob in rows:  # streamed: any size of database
-                self._insert_numbers(name, parent, collection, MapValue.FromString(blob))
+                data = MapValue.FromString(blob)
+                db.executemany(_NUMBER, self._number_rows(name, parent, collection, data))
             db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('numbers', ?)", (wanted,))
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
 
-    def _insert_numbers(self, name: str, parent: str, collection: str, data: Any) -> None:
-        rows = [
+    def _number_rows(
+        self, name: str, parent: str, collection: str, data: Any
+    ) -> list[tuple[str, str, str, float | int, str]]:
+        return [
             (parent, collection, field, value, name)
             for field, value in numbers(data)
             if (collection, field) not in self._exempt
         ]
-        if rows:
-            self._db.executemany(
-                "INSERT INTO numbers (parent, collection, field, value, name)"
-                " VALUES (?, ?, ?, ?, ?)",
-                rows,
-            )
 
     def indexed(self, collection: str, field: str) -> bool:
         """Whether a top-level field of the collection's documents is in the numeric index."""
@@ -298,25 +298,33 @@ class Database:
         """Store every document of `puts` (None deletes it), and the clock, atomically; the
         versions they replace (at `commit_us`, default the latest commit time) go to history."""
         end_us = self._clock if commit_us is None else commit_us
+        archived = [(end_us, n, -1 if d is None else d.update_us) for n, d in puts.items()]
+        names = [(name,) for name in puts]
+        rows = []
+        numbered: list[tuple[str, str, str, float | int, str]] = []
+        for name, doc in puts.items():
+            self._cache.pop(name, None)
+            if doc is not None:
+                parsed = parse_doc_name(name)
+                blob = doc.data.SerializeToString()
+                rows.append(
+                    (name, parsed.parent, parsed.collection, doc.create_us, doc.update_us, blob)
+                )
+                numbered.extend(self._number_rows(name, parsed.parent, parsed.collection, doc.data))
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
-            for name, doc in puts.items():
-                db.execute(_ARCHIVE, (end_us, name, -1 if doc is None else doc.update_us))
-                db.execute("DELETE FROM numbers WHERE name = ?", (name,))
-                self._cache.pop(name, None)
-                if doc is None:
-                    db.execute("DELETE FROM docs WHERE name = ?", (name,))
-                    continue
-                parsed = parse_doc_name(name)
-                blob = doc.data.SerializeToString()
-                db.execute(
-                    "INSERT OR REPLACE INTO docs"
-                    " (name, parent, collection, create_us, update_us, fields)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (name, parsed.parent, parsed.collection, doc.create_us, doc.update_us, blob),
-                )
-                self._insert_numbers(name, parsed.parent, parsed.collection, doc.data)
+            db.executemany(_ARCHIVE, archived)
+            db.executemany("DELETE FROM numbers WHERE name = ?", names)
+            if len(rows) < len(names):
+                gone = [(n,) for n, d in puts.items() if d is None]
+                db.executemany("DELETE FROM docs WHERE name = ?", gone)
+            db.executemany(
+                "INSERT OR REPLACE INTO docs (name, parent, collection, create_us, update_us,"
+                " fields) VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            db.executemany(_NUMBER, numbered)
             db.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('clock', ?)", (self._clock,)
             )
@@ -328,15 +336,31 @@ class Database:
             raise
 
     def _prune(self, now_us: int) -> None:
-        """Drop versions replaced more than `RETENTION_US` before `now_us` (in the caller's
-        SQLite transaction) and move the horizon up to match."""
-        cutoff = now_us - RETENTION_US
+        """Drop versions replaced more than the retention before `now_us` (in the caller's
+        SQLite transaction) and move the horizon up to match. Versions are archived in commit
+        order, so their rowids grow with `end_us`: the last one to drop is found by bisection,
+        without an index on `end_us` for every commit to keep up."""
+        cutoff = now_us - self._retention_us
         self._pruned_us = now_us
         if cutoff <= self._horizon:
             return
-        pruned = self._db.execute("DELETE FROM history WHERE end_us <= ?", (cutoff,)).rowcount
-        if pruned:  # nothing lost, nothing to refuse: the horizon stays
-            self._db.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES ('horizon', ?)", (cutoff,)
-            )
-            self._horizon = cutoff  # a rollback of this commit would only make it stricter
+        db = self._db
+        low, high = db.execute("SELECT MIN(rowid), MAX(rowid) FROM history").fetchone()
+        if low is None or self._ended_at(low) > cutoff:
+            return
+        while low < high:  # the largest rowid whose version ended by the cutoff
+            middle = (low + high + 1) // 2
+            if self._ended_at(middle) <= cutoff:
+                low = middle
+            else:
+                high = middle - 1
+        db.execute("DELETE FROM history WHERE rowid <= ?", (low,))
+        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('horizon', ?)", (cutoff,))
+        self._horizon = cutoff  # a rollback of this commit would only make it stricter
+
+    def _ended_at(self, rowid: int) -> int:
+        """When the first kept version at or after `rowid` ended."""
+        row = self._db.execute(
+            "SELECT end_us FROM history WHERE rowid >= ? ORDER BY rowid LIMIT 1", (rowid,)
+        ).fetchone()
+        return int(row[0])
