@@ -17,7 +17,22 @@ from google.cloud import pubsub_v1
 from tests.support.memory_bus import MemoryBus
 from tests.support.waiting import until
 
-__all__ = ["BusReader", "MemoryReader", "Received"]
+__all__ = ["BusReader", "MemoryReader", "Received", "pull_all"]
+
+
+def pull_all(subscriber: pubsub_v1.SubscriberClient, subscription: str) -> list[Any]:
+    """Pull and acknowledge every message a subscription holds now (PubsubMessage objects)."""
+    out: list[Any] = []
+    while True:
+        response = subscriber.pull(
+            subscription=subscription, max_messages=100, return_immediately=True
+        )
+        if not response.received_messages:
+            return out
+        out.extend(m.message for m in response.received_messages)
+        subscriber.acknowledge(
+            subscription=subscription, ack_ids=[m.ack_id for m in response.received_messages]
+        )
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from google.cloud import pubsub_v1
-from google.pubsub_v1 import types
 
 from functions.ingest.api import build_router
 from shared.auth import Authenticator, KeySet, Principal, issue_device_token
@@ -20,6 +19,7 @@ from shared.bus.pubsub import PubSubBus
 from shared.function import HttpFunction
 from shared.telemetry.ingest import RAW_TOPIC, Ingest
 from shared.telemetry.sensors import CachedSensorDirectory, Sensor
+from tests.support.bus_reader import pull_all
 from tests.support.memory_bus import MemoryBus
 from tests.support.services import RunningService, running_service
 
@@ -80,21 +80,6 @@ class Setup:
         return issue_device_token(device, ORG, version, 1_700_000_000, keys=self.keys)
 
 
-def _pubsub_drain(subscriber: pubsub_v1.SubscriberClient, subscription: str) -> list[Any]:
-    """Every message published so far (publishes are confirmed before the answer)."""
-    out: list[types.PubsubMessage] = []
-    while True:
-        response = subscriber.pull(
-            subscription=subscription, max_messages=100, return_immediately=True
-        )
-        if not response.received_messages:
-            return out
-        out.extend(m.message for m in response.received_messages)
-        subscriber.acknowledge(
-            subscription=subscription, ack_ids=[m.ack_id for m in response.received_messages]
-        )
-
-
 def _memory_drain(bus: MemoryBus) -> Callable[[], list[Any]]:
     seen = [0]
 
@@ -140,7 +125,7 @@ def setup(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> It
     bus = PubSubBus(PROJECT)
     yield Setup(
         make_app(directory, keys, bus), directory, keys, bus,
-        lambda: _pubsub_drain(subscriber, subscription),
+        lambda: pull_all(subscriber, subscription),
         lambda: PubSubBus("no-such-project"),
     )  # fmt: skip
     bus.close()

@@ -12,7 +12,6 @@ from typing import Any
 import orjson
 import pytest
 from google.cloud import pubsub_v1
-from google.pubsub_v1 import types
 
 from functions.normalizer.service import DEAD_TOPIC, NORMALIZED_TOPIC, Normalizer
 from shared.bus import Bus
@@ -21,6 +20,7 @@ from shared.errors import Unavailable
 from shared.events import EventFunction, Message
 from shared.telemetry.model import NormalizedMessage
 from shared.telemetry.sensors import CachedSensorDirectory, Sensor
+from tests.support.bus_reader import pull_all
 from tests.support.memory_bus import MemoryBus
 from tests.support.services import RunningService, running_service
 
@@ -91,20 +91,6 @@ class Setup:
     broken_bus: Callable[[], Bus]  # a bus without the normalizer's topics
 
 
-def _pubsub_drain(subscriber: pubsub_v1.SubscriberClient, subscription: str) -> list[Any]:
-    out: list[types.PubsubMessage] = []
-    while True:
-        response = subscriber.pull(
-            subscription=subscription, max_messages=100, return_immediately=True
-        )
-        if not response.received_messages:
-            return out
-        out.extend(m.message for m in response.received_messages)
-        subscriber.acknowledge(
-            subscription=subscription, ack_ids=[m.ack_id for m in response.received_messages]
-        )
-
-
 def _memory_drain(bus: MemoryBus) -> Callable[[str], list[Any]]:
     seen: dict[str, int] = {}
 
@@ -145,7 +131,7 @@ def setup(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> It
     bus = PubSubBus(PROJECT)
     yield Setup(
         build(bus, sensors, clock), sensors, clock,
-        lambda subscription: _pubsub_drain(subscriber, subscription),
+        lambda subscription: pull_all(subscriber, subscription),
         names[NORMALIZED_TOPIC], names[DEAD_TOPIC], lambda: PubSubBus("no-topics-here"),
     )  # fmt: skip
     bus.close()
