@@ -97,5 +97,5 @@ def outcome(call: Callable[[], Any]) -> Any:
     except gexc.GoogleAPICallError as error:
         code = error.grpc_status_code
         return ("error", code.name if code is not None else type(error).__name__)
-    except (ValueError, TypeError) as error:
+    except Exception as error:  # the client's own refusals, compared by type and message
         return ("client error", type(error).__name__, str(error))
