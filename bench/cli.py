@@ -12,7 +12,7 @@ import shlex
 import sys
 from collections.abc import Sequence
 
-from bench.commands import coldstart, emulators, report, run, scenarios, suite
+from bench.commands import coldstart, detect, emulators, report, run, scenarios, suite
 from bench.commands.base import Command
 
 __all__ = ["COMMANDS", "main"]
@@ -25,6 +25,7 @@ COMMANDS: tuple[Command, ...] = (
     scenarios.COMMAND,
     coldstart.COMMAND,
     emulators.COMMAND,
+    detect.COMMAND,
 )
 
 

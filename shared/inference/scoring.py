@@ -23,6 +23,7 @@ from shared.deadletter import confirm
 from shared.inference.bindings import Binding
 from shared.inference.detectors import BUILTIN_KINDS, step
 from shared.inference.paths import detector_state_path
+from shared.locks import KeyedLocks
 from shared.store import Store, Transaction
 from shared.telemetry.chunks import plan
 from shared.telemetry.model import NormalizedMessage, Reading, Source
@@ -144,6 +145,7 @@ class Scoring:
         self.store = store
         self.bus = bus
         self.model = model  # for onnx bindings (in-process)
+        self.locks = KeyedLocks()
 
     def score(
         self,
@@ -207,7 +209,8 @@ class Scoring:
             for path, state in writes:
                 txn.set(path, state.to_data())
 
-        self.store.run_transaction(run)
+        with self.locks.hold(f"{org}/{binding.id}" for binding, _ in work):
+            self.store.run_transaction(run)
         if pending:
             confirm(
                 self.bus().publish(ANOMALIES, orjson.dumps(e), _attributes(e)) for _, e in pending

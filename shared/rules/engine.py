@@ -18,6 +18,7 @@ import orjson
 
 from shared.bus import Bus
 from shared.deadletter import confirm
+from shared.locks import KeyedLocks
 from shared.rules.alerts import (
     alert_path,
     change,
@@ -65,6 +66,7 @@ class Engine:
     def __init__(self, store: Store, bus: Callable[[], Bus]) -> None:
         self.store = store
         self.bus = bus
+        self.locks = KeyedLocks()
 
     def apply(
         self, org: str, inputs: Sequence[SeriesInput], key: str | None, now_ns: int
@@ -87,7 +89,9 @@ class Engine:
                 counts[:] = [0, 0]
                 self._step(txn, org, group, key, now_ns, pending, counts)
 
-            self.store.run_transaction(step)
+            keys = (f"{org}/{i.rule.id}/{i.device}/{i.sensor}" for i in group)
+            with self.locks.hold(keys):
+                self.store.run_transaction(step)
             outcome.redelivered += counts[0]
             outcome.evaluated += counts[1]
             if pending:
