@@ -77,11 +77,7 @@ def follow(
     try:
         for step in [*steps, None]:
             expected = read()
-
-            def caught_up(expected: set[Any] = expected) -> bool:
-                return recorder.latest == expected
-
-            assert until(caught_up, timeout=10), (
+            assert until(lambda e=expected: recorder.latest == e, timeout=10), (
                 f"listener never caught up: {recorder.latest} != {expected}"
             )
             if step is not None:

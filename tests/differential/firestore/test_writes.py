@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -32,7 +31,7 @@ def preconditions(client: firestore.Client, root: str) -> dict[str, Any]:
     future = datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=1)
     earlier = stored - _US
     missing = client.collection(root).document("missing")
-    attempts: dict[str, Callable[[], Any]] = {
+    attempts = {
         "delete, base version later than stored": lambda: doc.delete(
             option=option(last_update_time=later)
         ),
