@@ -145,7 +145,10 @@ class Rules:
         unresolved = self.store.query(
             Query(
                 f"orgs/{org}/alerts",
-                where=(Filter("rule", "==", document.id), Filter("state", "!=", "resolved")),
+                where=(
+                    Filter("rule", "==", document.id),
+                    Filter("state", "in", ["open", "acknowledged"]),
+                ),
             )
         ).documents
         now = self.clock()
