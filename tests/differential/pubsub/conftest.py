@@ -8,7 +8,7 @@ ids, publish times, schema revision ids and times) becomes positions or placehol
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -16,28 +16,21 @@ from google.api_core import exceptions as gexc
 
 from tests.support.google_emulators import GoogleEmulator
 from tests.support.pubsub import Clients, clients
-from tests.support.services import RunningService, running_service
-
-
-@pytest.fixture(scope="session")
-def ours_pubsub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningService]:
-    """Our `python -m emulator.pubsub` for the differential session."""
-    with running_service("pubsub", tmp_path_factory.mktemp("ours-pubsub")) as service:
-        yield service
-
+from tests.support.services import RunningService
 
 Scenario = Callable[[Clients], Any]
 
 
 @pytest.fixture
 def compare(
-    ours_pubsub: RunningService, google_pubsub: GoogleEmulator
+    pubsub_service: RunningService, google_pubsub: GoogleEmulator
 ) -> Callable[[Scenario], tuple[Any, Any]]:
-    """`ours, google = compare(scenario)`: the scenario's normalised answer on each emulator."""
+    """`ours, google = compare(scenario)`: the scenario's normalised answer on each emulator
+    (the session's `python -m emulator.pubsub` and Google's, fixtures of tests/conftest.py)."""
 
     def run(scenario: Scenario) -> tuple[Any, Any]:
         answers = []
-        for label, address in (("ours", ours_pubsub.address), ("google", google_pubsub.address)):
+        for label, address in (("ours", pubsub_service.address), ("google", google_pubsub.address)):
             with clients(label, address) as c:
                 answers.append(normal(scenario(c), c))
         return answers[0], answers[1]
