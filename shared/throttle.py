@@ -21,6 +21,7 @@ from shared.store import Store
 __all__ = ["Budget", "TooManyAttempts", "throttle_path"]
 
 _log = logging.getLogger("stratus.throttle")
+_ATTEMPTS = 10  # a transaction retried this often commits among as many concurrent ones
 
 
 class TooManyAttempts(StratusError):
@@ -72,7 +73,7 @@ class Budget:
             return spent + 1
 
         try:
-            return self.store.run_transaction(take)
+            return self.store.run_transaction(take, max_attempts=_ATTEMPTS)
         except TooManyAttempts as refusal:
             _log.warning(
                 "%s: attempt budget of %r spent, refused for %d s",

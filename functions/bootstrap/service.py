@@ -160,7 +160,7 @@ class Bootstrapper:
             txn.update(path, {"device": device, "bootstrapped_at": now, "updated_at": now})
             return device, True
 
-        device_id, created = self.store.run_transaction(provision)
+        device_id, created = self.store.run_transaction(provision, max_attempts=10)
         document = self.store.get(device_path(org, device_id))
         if document is None:  # deleted in the blink between: the next bootstrap makes a new one
             raise NotFound("the device was deleted meanwhile; bootstrap again")

@@ -66,11 +66,19 @@ def test_create_fields_in_full() -> None:
     assert fields["name"] == "pump"
     assert orjson.loads(fields["config"]) == body["config"]  # arrays in arrays kept as JSON text
     assert fields["sensors"] == [
-        {"name": "temperature", "description": "", "mapping": {"type": "double", "unit": "Cel"},
-         "path": ""},
-        {"name": "temperature", "description": "", "mapping": {"type": "long", "unit": None},
-         "path": "inner"},
-    ]  # fmt: skip
+        {
+            "name": "temperature",
+            "description": "",
+            "mapping": {"type": "double", "unit": "Cel"},
+            "path": "",
+        },
+        {
+            "name": "temperature",
+            "description": "",
+            "mapping": {"type": "long", "unit": None},
+            "path": "inner",
+        },
+    ]
     assert fields["enabled"] is False
 
 

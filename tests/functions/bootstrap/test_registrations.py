@@ -56,8 +56,10 @@ def test_a_chosen_key_and_unique_external_ids(registrations: Registrations, org:
 
 
 def test_list_update_rotate_delete(registrations: Registrations, store: Store, org: str) -> None:
-    ids = [registrations.create(org, {"external_id": external_id(org, f"n{i}")})["external_id"]
-           for i in range(3)]  # fmt: skip
+    ids = [
+        registrations.create(org, {"external_id": external_id(org, f"n{i}")})["external_id"]
+        for i in range(3)
+    ]
     first = registrations.list(org, 2, None)
     second = registrations.list(org, 2, first["next"])
     assert [r["external_id"] for r in first["items"] + second["items"]] == ids
@@ -86,8 +88,12 @@ def test_list_update_rotate_delete(registrations: Registrations, store: Store, o
 def test_another_tenants_registration_is_404(registrations: Registrations, org: str) -> None:
     mine = registrations.create(org, {"external_id": external_id(org)})["external_id"]
     other = org + "x"
-    for call, extra in (("get", ()), ("update", ({"enabled": False},)), ("rotate", ({},)),
-                        ("delete", ())):  # fmt: skip
+    for call, extra in (
+        ("get", ()),
+        ("update", ({"enabled": False},)),
+        ("rotate", ({},)),
+        ("delete", ()),
+    ):
         for caller, target in ((other, mine), (org, "SN-unknown"), (org, "not an id!")):
             with pytest.raises(NotFound):
                 getattr(registrations, call)(caller, target, *extra)
