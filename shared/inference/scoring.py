@@ -19,11 +19,11 @@ from typing import Any
 import orjson
 
 from shared.bus import Bus
-from shared.deadletter import confirm
 from shared.inference.bindings import Binding
 from shared.inference.detectors import BUILTIN_KINDS, step
 from shared.inference.paths import detector_state_path
 from shared.locks import KeyedLocks
+from shared.outbox import publish_outbox
 from shared.store import Store, Transaction
 from shared.telemetry.chunks import plan
 from shared.telemetry.model import NormalizedMessage, Reading, Source
@@ -212,12 +212,7 @@ class Scoring:
         with self.locks.hold(f"{org}/{binding.id}" for binding, _ in work):
             self.store.run_transaction(run)
         if pending:
-            confirm(
-                self.bus().publish(ANOMALIES, orjson.dumps(e), _attributes(e)) for _, e in pending
-            )
-            for path in {p for p, _ in pending}:
-                ids = {e["id"] for p, e in pending if p == path}
-                self.store.run_transaction(lambda txn, p=path, i=ids: _drop(txn, p, i))  # type: ignore[misc]
+            publish_outbox(self.store, self.bus(), ANOMALIES, pending, _attributes)
         return [event for _, event in pending]
 
     def _outputs(
@@ -268,13 +263,3 @@ def _attributes(event: Mapping[str, Any]) -> dict[str, str]:
         "detector": event["detector"],
         "anomaly": "true" if event["anomaly"] else "false",
     }
-
-
-def _drop(txn: Transaction, path: str, ids: set[str]) -> None:
-    document = txn.get(path)
-    if document is None:
-        return
-    outbox = orjson.loads(document.data.get("outbox") or b"[]")
-    kept = [entry for entry in outbox if entry.get("id") not in ids]
-    if len(kept) != len(outbox):
-        txn.update(path, {"outbox": orjson.dumps(kept)})

@@ -14,11 +14,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
 from shared.bus import Bus
-from shared.deadletter import confirm
 from shared.locks import KeyedLocks
+from shared.outbox import publish_outbox
 from shared.rules.alerts import (
     alert_path,
     change,
@@ -182,23 +180,4 @@ class Engine:
 
     def _publish(self, pending: Sequence[tuple[str, dict[str, Any]]]) -> None:
         """Publish the changes, wait for the bus, then drop them from their outboxes."""
-        futures = []
-        for _, data in pending:
-            attributes = change_attributes(data)
-            futures.append(self.bus().publish(ALERT_CHANGES, orjson.dumps(data), attributes))
-        confirm(futures)
-        done: dict[str, set[str]] = {}
-        for path, data in pending:
-            done.setdefault(path, set()).add(data["id"])
-        for path, ids in done.items():
-            self.store.run_transaction(lambda txn, p=path, i=ids: _drop(txn, p, i))  # type: ignore[misc]
-
-
-def _drop(txn: Transaction, path: str, ids: set[str]) -> None:
-    document = txn.get(path)
-    if document is None:
-        return
-    outbox = orjson.loads(document.data.get("outbox") or b"[]")
-    kept = [entry for entry in outbox if entry.get("id") not in ids]
-    if len(kept) != len(outbox):
-        txn.update(path, {"outbox": orjson.dumps(kept)})
+        publish_outbox(self.store, self.bus(), ALERT_CHANGES, pending, change_attributes)
