@@ -20,10 +20,18 @@ def store_chunk(store: Store, org: str, sensor: str, name: str, readings, receiv
     path = f"{chunks_path(org, DEVICE, sensor)}/{name}"
     store.create(
         path,
-        {"bucket": 0, "first": readings[0][0], "last": readings[-1][0], "count": len(readings),
-         "readings": encode_readings(readings), "type": "double", "received": received,
-         "message": name, "transport": "http"},
-    )  # fmt: skip
+        {
+            "bucket": 0,
+            "first": readings[0][0],
+            "last": readings[-1][0],
+            "count": len(readings),
+            "readings": encode_readings(readings),
+            "type": "double",
+            "received": received,
+            "message": name,
+            "transport": "http",
+        },
+    )
     document = store.get(path)
     assert document is not None
     return document
@@ -51,8 +59,12 @@ def test_readings_in_commit_order_then_only_new_ones(store: Store, org: str) -> 
     events = stream.poll()
     assert values(events) == [1.0, 2.0, 4.0]  # commit order, not timestamp order
     assert [e.data["timestamp"] for e in events] == [5 * S, 6 * S, 3 * S]
-    assert events[0].data == {"device_id": DEVICE, "sensor_id": SENSOR, "timestamp": 5 * S,
-                              "value": 1.0}  # fmt: skip
+    assert events[0].data == {
+        "device_id": DEVICE,
+        "sensor_id": SENSOR,
+        "timestamp": 5 * S,
+        "value": 1.0,
+    }
     assert all(e.event == "reading" for e in events)
     assert stream.poll() == []
     assert stream.cursor == Cursor.decode(events[-1].id)
@@ -86,8 +98,11 @@ def test_the_cap_and_the_late_bound(store, org) -> None:
     store_chunk(store, org, SENSOR, "000000000001-1", [(i * S, float(i)) for i in range(10)], now)
     capped = feed(store, org, Cursor.after_time(commit_us(start)), max_events=4)
     assert [values(capped.poll()) for _ in range(4)] == [
-        [0.0, 1.0, 2.0, 3.0], [4.0, 5.0, 6.0, 7.0], [8.0, 9.0], [],
-    ]  # fmt: skip
+        [0.0, 1.0, 2.0, 3.0],
+        [4.0, 5.0, 6.0, 7.0],
+        [8.0, 9.0],
+        [],
+    ]
     # a chunk stored long after the platform received it (an outage) is past the late bound
     store_chunk(store, org, SENSOR, "000000000001-2", [(99 * S, 99.0)], now - 3600 * S)
     assert capped.poll() == []
@@ -105,16 +120,19 @@ def test_targets_are_checked_again_and_can_end_the_stream(store, org) -> None:
             raise NotFound("no sensor")
         return [Target(org, DEVICE, SENSOR)]
 
-    stream = ReadingFeed(store, targets, Cursor(0), recheck_seconds=5, clock=lambda: clock[0],
-                         sleep=lambda s: None)  # fmt: skip
+    stream = ReadingFeed(
+        store, targets, Cursor(0), recheck_seconds=5, clock=lambda: clock[0], sleep=lambda s: None
+    )
     stream.next_events(0.1)
     clock[0] = 6
     with pytest.raises(NotFound):
         stream.next_events(0.1)
 
 
-@pytest.mark.parametrize("text", ["", "1.2.3", "x.aaaaaaaaaaaaaaaaaaaa.c.0", "1.short.c.0",
-                                  "1.aaaaaaaaaaaaaaaaaaaa.c/d.0"])  # fmt: skip
+@pytest.mark.parametrize(
+    "text",
+    ["", "1.2.3", "x.aaaaaaaaaaaaaaaaaaaa.c.0", "1.short.c.0", "1.aaaaaaaaaaaaaaaaaaaa.c/d.0"],
+)
 def test_foreign_event_ids_are_400(text: str) -> None:
     with pytest.raises(BadRequest) as caught:
         Cursor.decode(text)

@@ -12,8 +12,11 @@ from shared.telemetry.model import NormalizedMessage, Reading, Source
 
 H = BUCKET_NS
 T0 = 497_000 * H
-READINGS = (Reading("s1", T0 + 1, 1.5, "double"), Reading("s1", T0 + H, 2.5, "double"),
-            Reading("s2", T0, 7, "long"))  # fmt: skip
+READINGS = (
+    Reading("s1", T0 + 1, 1.5, "double"),
+    Reading("s1", T0 + H, 2.5, "double"),
+    Reading("s2", T0, 7, "long"),
+)
 
 
 def message(org: str, request_id: str, readings=READINGS) -> NormalizedMessage:
@@ -67,9 +70,14 @@ def test_the_bus_attribute_reaches_the_writer(store: Store, org: str) -> None:
     writer = Writer(store)
     for attempt, received in (("req-1", "1000"), ("req-2", "2000")):
         bus_message = Message(
-            id=attempt, data=message(org, attempt).to_bytes(),
-            attributes={"org": org, "device": "d1", "received_ns": received,
-                        "idempotency_key": "k9"},
-        )  # fmt: skip
+            id=attempt,
+            data=message(org, attempt).to_bytes(),
+            attributes={
+                "org": org,
+                "device": "d1",
+                "received_ns": received,
+                "idempotency_key": "k9",
+            },
+        )
         writer.handle(bus_message)
     assert len(documents(store, org)) == 3
