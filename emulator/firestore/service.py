@@ -246,20 +246,17 @@ class Firestore:
         """Apply writes in order, all or nothing; return the commit time and write results."""
         commit_us = self.db.next_commit_time()
         state: dict[str, Stored | None] = {}
-        before: dict[str, Stored | None] = {}
         results = []
         for write in writes:
             name = target_of(write)
             if database_of(parse_doc_name(name).name) != database:
                 raise invalid(f"document {name!r} is not in database {database!r}")
-            if name not in state:
-                before[name] = self.db.get(name)
-            current = state[name] if name in state else before[name]
+            current = state[name] if name in state else self.db.get(name)
             state[name], result = apply_write(write, current, commit_us)
             results.append(result)
         if state:
             self.db.apply(state, commit_us)
-            self.watch.committed(commit_us, before, state)
+            self.watch.committed(commit_us, state)
         return commit_us, results
 
     def commit(self, request: Any) -> Any:

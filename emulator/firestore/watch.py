@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import logging
 import struct
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,7 @@ from .values import timestamp_from_us, us_from_timestamp
 
 __all__ = ["ListenStream", "Watch"]
 
+_log = logging.getLogger("stratus.firestore")
 ListenResponse: Any = _fs.ListenResponse.pb()
 _NO_CHANGE, _ADD, _REMOVE, _CURRENT, _RESET = range(5)
 _TOKEN = struct.Struct(">4sq")
@@ -118,12 +120,13 @@ class Watch:
                 del self._by_collection[key]
         self.count -= 1
 
-    def committed(self, commit_us: int, before: Any, after: dict[str, Stored | None]) -> None:
-        """Tell the targets watching any written document what changed at `commit_us`."""
+    def committed(self, commit_us: int, written: dict[str, Stored | None]) -> None:
+        """Tell the targets watching any written document (None: deleted) what changed at
+        `commit_us`. A failure here fails the listener's stream, never the commit."""
         if not self.count:
             return
         touched: dict[Target, list[str]] = {}
-        for name in after:
+        for name in written:
             targets = set(self._by_name.get(name, ()))
             parsed = parse_doc_name(name)
             targets |= self._by_collection.get((parsed.parent, parsed.collection), set())
@@ -133,11 +136,16 @@ class Watch:
         streams: dict[ListenStream, list[Any]] = {}
         for target, names in touched.items():
             responses = streams.setdefault(target.stream, [])
-            if target.follows_each or target.plan is None:
-                changes = {n: after[n] for n in names}
-                responses.extend(_diff_each(target, changes, commit_us))
-            else:
-                responses.extend(_diff(target, target.state(self.db, None), commit_us, self.db))
+            try:
+                if target.follows_each or target.plan is None:
+                    changes = {n: written[n] for n in names}
+                    responses.extend(_diff_each(target, changes, commit_us))
+                else:
+                    now = target.state(self.db, None)
+                    responses.extend(_diff(target, now, commit_us, self.db))
+            except Exception:
+                _log.exception("Listen: target %d failed to follow a commit", target.id)
+                target.stream.fail(FirestoreError(grpc.StatusCode.INTERNAL, "internal error"))
         for stream, responses in streams.items():
             if responses:
                 stream.send([*responses, _global(commit_us)])
