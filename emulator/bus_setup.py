@@ -1,4 +1,7 @@
-"""Create the manifest's topics and push subscriptions on the bus, through the official client."""
+"""Create the manifest's topics and push subscriptions on the bus, through the official client.
+
+The resources are the manifest's (`Manifest.topics`, `.pull_subscriptions`, `.subscriptions`):
+`python -m infra plan` creates the same ones on Google Cloud (`infra/pubsub.py`)."""
 
 from __future__ import annotations
 
@@ -55,23 +58,22 @@ def ensure_bus(manifest: Manifest, project: str, base_url: str, token: str) -> N
     subscriber = pubsub_v1.SubscriberClient()
     try:
         for topic in manifest.topics.values():
-            path = publisher.topic_path(project, topic.name)
             with contextlib.suppress(gexc.AlreadyExists):
                 publisher.create_topic(
                     request={
-                        "name": path,
+                        "name": publisher.topic_path(project, topic.name),
                         "message_retention_duration": _duration(topic.retention_seconds),
                     }
                 )
-            if topic.pull_subscription:
-                with contextlib.suppress(gexc.AlreadyExists):
-                    subscriber.create_subscription(
-                        request={
-                            "name": subscriber.subscription_path(project, topic.pull_subscription),
-                            "topic": path,
-                            "message_retention_duration": _duration(topic.retention_seconds),
-                        }
-                    )
+        for pull in manifest.pull_subscriptions:
+            with contextlib.suppress(gexc.AlreadyExists):
+                subscriber.create_subscription(
+                    request={
+                        "name": subscriber.subscription_path(project, pull.name),
+                        "topic": publisher.topic_path(project, pull.topic),
+                        "message_retention_duration": _duration(pull.retention_seconds),
+                    }
+                )
         for spec in manifest.subscriptions:
             wanted = _subscription(project, spec, push_endpoint(base_url, spec.function, token))
             try:

@@ -11,6 +11,7 @@ from typing import Any
 
 from shared.errors import BadRequest, Disposition, StratusError
 from shared.http import parse_json
+from shared.logs import function_var
 from shared.settings import Settings, settings
 
 __all__ = ["PUBLISHED", "DeadLetter", "EventFunction", "Message", "Outcome", "topic_from_source"]
@@ -111,6 +112,13 @@ class EventFunction:
         self.config = config or settings()
 
     def __call__(self, message: Message) -> Outcome:
+        token = function_var.set(self.name)
+        try:
+            return self._handle(message)
+        finally:
+            function_var.reset(token)
+
+    def _handle(self, message: Message) -> Outcome:
         try:
             self.handler(message)
             return "ack"

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 
 from shared.errors import StratusError
 from shared.http import Request, Response, error_response, json_response
-from shared.logs import request_id_var, trace_var
+from shared.logs import function_var, request_id_var, trace_var
 from shared.settings import Settings, settings
 
 __all__ = ["HttpFunction", "Middleware", "request_context"]
@@ -38,8 +38,9 @@ def _trace(request: Request, project: str) -> str | None:
     return None
 
 
-def request_context(config: Settings) -> Middleware:
-    """Give every request an id (kept from `x-request-id` when sane) and a trace for the logs."""
+def request_context(config: Settings, function: str = "") -> Middleware:
+    """Give every request an id (kept from `x-request-id` when sane), a trace and the function's
+    name for the logs."""
 
     def middleware(request: Request, call_next: Handler) -> Response:
         given = request.headers.get("x-request-id", "")
@@ -47,12 +48,14 @@ def request_context(config: Settings) -> Middleware:
         request.context["request_id"] = request_id
         id_token = request_id_var.set(request_id)
         trace_token = trace_var.set(_trace(request, config.project))
+        function_token = function_var.set(function or None)
         started = time.perf_counter()
         try:
             response = call_next(request)
         finally:
             request_id_var.reset(id_token)
             trace_var.reset(trace_token)
+            function_var.reset(function_token)
         response.headers["x-request-id"] = request_id
         if config.access_log:
             _log.info(
@@ -103,7 +106,7 @@ class HttpFunction:
         self.config = config or settings()
         self.max_body_bytes = max_body_bytes or self.config.max_body_bytes
         chain: Handler = handler
-        for middleware in reversed([request_context(self.config), _errors, *middlewares]):
+        for middleware in reversed([request_context(self.config, name), _errors, *middlewares]):
             chain = _bind(middleware, chain)
         self._chain = chain
 

@@ -9,12 +9,23 @@ import sys
 import time
 from typing import Any
 
-__all__ = ["JsonFormatter", "configure", "request_id_var", "trace_var"]
+__all__ = [
+    "LABELS",
+    "JsonFormatter",
+    "configure",
+    "configure_once",
+    "function_var",
+    "request_id_var",
+    "trace_var",
+]
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
 )
 trace_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("trace", default=None)
+# the function a record belongs to, where one process serves several (the emulator's host)
+function_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("function", default=None)
+LABELS = "logging.googleapis.com/labels"
 
 _SEVERITY = {
     logging.DEBUG: "DEBUG",
@@ -28,7 +39,9 @@ _configured = False
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: severity, message, time, logger, trace, request id and extras."""
+    """One JSON object per line in Cloud Logging's structured form: `severity`, `message`, `time`,
+    `logging.googleapis.com/trace`, `logging.googleapis.com/labels` (`function`, `service`),
+    plus the logger, the request id and the record's extras."""
 
     def __init__(self, function: str = "") -> None:
         super().__init__()
@@ -42,8 +55,10 @@ class JsonFormatter(logging.Formatter):
             + f".{int(record.msecs):03d}Z",
             "logger": record.name,
         }
-        if self.function:
-            entry["function"] = self.function
+        function = function_var.get() or self.function
+        if function:
+            entry["function"] = function
+            entry[LABELS] = {"function": function, "service": "stratus"}
         request_id = request_id_var.get()
         if request_id:
             entry["request_id"] = request_id
@@ -59,7 +74,8 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure(level: str = "INFO", function: str = "") -> None:
-    """Send the root logger's records to stdout as JSON lines; idempotent per process."""
+    """Send the root logger's records to stdout as JSON lines at `level` (what
+    STRATUS_LOG_LEVEL says), replacing its handlers; idempotent per process."""
     global _configured
     if _configured:
         return
@@ -69,3 +85,13 @@ def configure(level: str = "INFO", function: str = "") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     _configured = True
+
+
+def configure_once(level: str, function: str) -> bool:
+    """What a platform adapter calls on its first request (Cloud Run, OpenWhisk): `configure`,
+    unless logging was set up already (this process, or a program embedding the function, such
+    as a test runner, owns the root logger's handlers). True when it configured."""
+    if _configured or logging.getLogger().handlers:
+        return False
+    configure(level, function)
+    return True

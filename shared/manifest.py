@@ -19,6 +19,7 @@ __all__ = [
     "HttpRoute",
     "Manifest",
     "ManifestError",
+    "PullSubscriptionSpec",
     "ScheduleSpec",
     "SubscriptionSpec",
     "TopicSpec",
@@ -117,8 +118,17 @@ class TopicSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class PullSubscriptionSpec:
+    """A pull subscription keeping a topic's messages for inspection (`pullSubscription`)."""
+
+    name: str
+    topic: str
+    retention_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
 class FunctionSpec:
-    """One function: where its code is and what triggers it."""
+    """One function: where its code is, what triggers it, how it is packaged and sized."""
 
     name: str
     handler: str  # Serverless syntax: path/to/module.function, e.g. functions/status/main.main
@@ -126,6 +136,12 @@ class FunctionSpec:
     subscriptions: tuple[SubscriptionSpec, ...] = ()
     environment: Mapping[str, str] = field(default_factory=dict)
     schedules: tuple[ScheduleSpec, ...] = ()
+    # `package.patterns`, the service's then the function's (Serverless applies them in order)
+    patterns: tuple[str, ...] = ()
+    # OpenWhisk annotations (`web-export`, `raw-http`)
+    annotations: Mapping[str, Any] = field(default_factory=dict)
+    memory_mb: int | None = None  # `memory` (MB); None: the target's default
+    timeout_seconds: int | None = None  # `timeout` (s); None: the target's default
 
     @property
     def module(self) -> str:
@@ -159,10 +175,22 @@ class Manifest:
     functions: Mapping[str, FunctionSpec]
     topics: Mapping[str, TopicSpec]
     environment: Mapping[str, str]
+    # `custom.stratus.cloudrun` (e.g. `region`), read by the Cloud Run deploy tooling
+    cloudrun: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def subscriptions(self) -> list[SubscriptionSpec]:
+        """Every push subscription (one per trigger and schedule), in manifest order."""
         return [sub for fn in self.functions.values() for sub in fn.subscriptions]
+
+    @property
+    def pull_subscriptions(self) -> list[PullSubscriptionSpec]:
+        """The pull subscriptions topics keep (dead letters to inspect), in manifest order."""
+        return [
+            PullSubscriptionSpec(topic.pull_subscription, topic.name, topic.retention_seconds)
+            for topic in self.topics.values()
+            if topic.pull_subscription
+        ]
 
     @property
     def schedules(self) -> list[ScheduleSpec]:
@@ -248,7 +276,28 @@ def _schedule_subscription(function: str) -> SubscriptionSpec:
     )
 
 
-def _function(name: str, raw: Any, topics: Mapping[str, TopicSpec], root: Path) -> FunctionSpec:
+def _patterns(value: Any, where: str) -> tuple[str, ...]:
+    patterns = _mapping(value, where).get("patterns") or []
+    if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+        raise ManifestError(f"{where}.patterns must be a list of path globs")
+    return tuple(patterns)
+
+
+def _positive(value: Any, where: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ManifestError(f"{where} must be a positive whole number, got {value!r}")
+    return value
+
+
+def _function(
+    name: str,
+    raw: Any,
+    topics: Mapping[str, TopicSpec],
+    root: Path,
+    patterns: tuple[str, ...] = (),
+) -> FunctionSpec:
     where = f"functions.{name}"
     if not _NAME.match(name):
         raise ManifestError(f"{where}: function names are lower-case letters, digits and '-'")
@@ -284,6 +333,10 @@ def _function(name: str, raw: Any, topics: Mapping[str, TopicSpec], root: Path) 
         subscriptions=tuple(subscriptions),
         environment=_environment(spec.get("environment"), f"{where}.environment"),
         schedules=tuple(schedules),
+        patterns=patterns + _patterns(spec.get("package"), f"{where}.package"),
+        annotations=dict(_mapping(spec.get("annotations"), f"{where}.annotations")),
+        memory_mb=_positive(spec.get("memory"), f"{where}.memory"),
+        timeout_seconds=_positive(spec.get("timeout"), f"{where}.timeout"),
     )
     if not (root / function.source).is_file():
         raise ManifestError(f"{where}.handler: {function.source} does not exist")
@@ -309,8 +362,9 @@ def load(path: str | Path) -> Manifest:
         retention = parse_duration(options.get("retention", "7d"), where)
         pull = options.get("pullSubscription")
         topics[str(name)] = TopicSpec(str(name), retention, str(pull) if pull else None)
+    common = _patterns(doc.get("package"), "package")
     functions = {
-        str(name): _function(str(name), spec, topics, path.parent)
+        str(name): _function(str(name), spec, topics, path.parent, common)
         for name, spec in _mapping(doc.get("functions"), "functions").items()
     }
     for schedule in (s for fn in functions.values() for s in fn.schedules):
@@ -335,4 +389,8 @@ def load(path: str | Path) -> Manifest:
         functions=functions,
         topics=topics,
         environment=_environment(provider.get("environment"), "provider.environment"),
+        cloudrun={
+            str(k): str(v)
+            for k, v in _mapping(stratus.get("cloudrun"), "custom.stratus.cloudrun").items()
+        },
     )

@@ -1,97 +1,20 @@
-"""The layout rules a packaged function relies on, read from the source (AST) and serverless.yml:
-a function imports only `shared/` and its own folder, `shared/` imports no function, and every
-module a function imports (transitively, inside the repo) is in its package."""
+"""The layout rules a packaged function relies on, read from the source (AST, `infra.imports`) and
+serverless.yml: a function imports only `shared/` and its own folder, `shared/` imports no
+function, and every module a function imports (transitively, inside the repo) is in its package."""
 
 from __future__ import annotations
 
 import ast
-import re
-from collections.abc import Iterator, Sequence
 from functools import cache
 from pathlib import Path
 
 import pytest
-import yaml
+
+from infra.imports import closure, imported_modules, module_file, packaged
+from shared.manifest import FunctionSpec, load
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT / "serverless.yml"
-
-
-def imported_modules(source: Path, root: Path) -> Iterator[str]:
-    """Every module `source` imports, anywhere in it (lazy and TYPE_CHECKING imports included),
-    as dotted names; `from a import b` yields `a` and `a.b` (b may be a submodule)."""
-    package = ".".join(source.relative_to(root).with_suffix("").parts[:-1])
-    for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"), str(source))):
-        if isinstance(node, ast.Import):
-            yield from (alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join([*parent, base] if base else parent)
-            yield base
-            yield from (f"{base}.{alias.name}" for alias in node.names if alias.name != "*")
-
-
-def module_file(name: str, root: Path) -> Path | None:
-    """The file of a module of this repository (None: a library, or a name that is no module)."""
-    path = root.joinpath(*name.split("."))
-    for candidate in (path.with_suffix(".py"), path / "__init__.py"):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def closure(start: Path, root: Path) -> set[Path]:
-    """The repository's files that importing `start` runs: the modules it imports, their parent
-    packages' `__init__.py`, and theirs, transitively."""
-    seen: set[Path] = set()
-    pending = [start]
-    while pending:
-        source = pending.pop()
-        if source in seen:
-            continue
-        seen.add(source)
-        for name in imported_modules(source, root):
-            parts = name.split(".")
-            for depth in range(1, len(parts) + 1):  # a.b.c runs a/__init__ and a/b/__init__
-                found = module_file(".".join(parts[:depth]), root)
-                if found is not None and found not in seen:
-                    pending.append(found)
-    return seen
-
-
-def _glob(pattern: str) -> re.Pattern[str]:
-    """A Serverless (micromatch) path glob: `**` any directories, `*` and `?` within one."""
-    out, i = [], 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return re.compile("".join(out) + r"\Z")
-
-
-def packaged(path: str, patterns: Sequence[str]) -> bool:
-    """Whether `path` is in a package built with `patterns` (in order; `!` excludes; the last
-    pattern that matches decides, as Serverless applies them)."""
-    included = False
-    for pattern in patterns:
-        negated = pattern.startswith("!")
-        if _glob(pattern.lstrip("!")).match(path):
-            included = not negated
-    return included
 
 
 def cross_imports(root: Path) -> list[str]:
@@ -116,23 +39,8 @@ def cross_imports(root: Path) -> list[str]:
 
 
 @cache
-def _manifest() -> dict[str, object]:
-    loaded = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
-    assert isinstance(loaded, dict)
-    return loaded
-
-
-def _functions() -> dict[str, dict[str, object]]:
-    functions = _manifest()["functions"]
-    assert isinstance(functions, dict)
-    return functions
-
-
-def _patterns(spec: dict[str, object]) -> list[str]:
-    def of(section: object) -> list[str]:
-        return list(section.get("patterns", [])) if isinstance(section, dict) else []
-
-    return of(_manifest().get("package")) + of(spec.get("package"))
+def _functions() -> dict[str, FunctionSpec]:
+    return dict(load(MANIFEST).functions)
 
 
 def test_functions_import_only_shared_and_their_own_folder() -> None:
@@ -142,12 +50,9 @@ def test_functions_import_only_shared_and_their_own_folder() -> None:
 @pytest.mark.parametrize("name", sorted(_functions()))
 def test_every_module_a_function_imports_is_in_its_package(name: str) -> None:
     spec = _functions()[name]
-    handler = str(spec["handler"])
-    main = ROOT / (handler.rsplit(".", 1)[0] + ".py")
-    patterns = _patterns(spec)
-    needed = sorted(str(path.relative_to(ROOT)) for path in closure(main, ROOT))
+    needed = sorted(str(path.relative_to(ROOT)) for path in closure(ROOT / spec.source, ROOT))
     assert f"functions/{name}/main.py" in needed
-    assert [path for path in needed if not packaged(path, patterns)] == []
+    assert [path for path in needed if not packaged(path, spec.patterns)] == []
 
 
 def _entry_call(main: Path) -> tuple[str, ...]:

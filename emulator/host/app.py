@@ -17,17 +17,15 @@ from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from emulator.host.accounts import claim_accounts
 from emulator.process import die_with_parent, server_collector
 from shared import logs
-from shared.bus import MAX_MESSAGE_BYTES
 from shared.errors import BadRequest, MethodNotAllowed, NotFound, PermissionDenied, StratusError
-from shared.events import EventFunction, Message, topic_from_source
+from shared.events import EventFunction
 from shared.function import HttpFunction
 from shared.http import Request, Response, check_size, error_response, json_response
 from shared.manifest import FunctionSpec, Manifest, load
+from shared.platforms.push import PUSH_BODY_LIMIT, answer, read_push
 from shared.router import Router
 from shared.settings import settings
 from shared.streaming import StreamingResponse
@@ -37,9 +35,6 @@ __all__ = ["EVENTS_PREFIX", "PUSH_BODY_LIMIT", "Host", "create_app"]
 _log = logging.getLogger("stratus.host")
 
 EVENTS_PREFIX = "/_/events/"
-# A push carries one bus message, its data in base64 inside a JSON envelope: the host takes the
-# largest the bus may carry (413 would park a message the platform had acknowledged)
-PUSH_BODY_LIMIT = MAX_MESSAGE_BYTES * 4 // 3 + 64 * 1024
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 _REASONS = {status.value: f"{status.value} {status.phrase}" for status in HTTPStatus}
@@ -211,26 +206,8 @@ class Host:
         if loaded.flask is not None:
             return loaded.flask(environ, start_response)
         assert loaded.event is not None
-        body = _read_body(environ, PUSH_BODY_LIMIT)
-        try:
-            push = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            raise BadRequest("push body is not JSON") from None
-        if isinstance(push, dict) and "specversion" in push:  # structured-mode CloudEvent
-            source, push = str(push.get("source") or ""), push.get("data")
-        else:
-            source = environ.get("HTTP_CE_SOURCE", "")
-        message = Message.from_push(push, topic=topic_from_source(source))
-        try:
-            outcome = loaded.event(message)
-        except StratusError as error:
-            return self._respond(start_response, error_response(error))
-        except Exception:
-            return self._respond(
-                start_response,
-                json_response({"error": {"status": 500, "code": "internal"}}, 500),
-            )
-        return self._respond(start_response, json_response({"outcome": outcome}))
+        message = read_push(_read_body(environ, PUSH_BODY_LIMIT), _headers(environ))
+        return self._respond(start_response, answer(loaded.event, message))
 
 
 def create_app() -> Host:

@@ -20,7 +20,8 @@ class AuthConfig:
     | --- | --- |
     | `STRATUS_JWT_PRIVATE_KEY` | the EC P-256 signing key, PEM text (wins over the file) |
     | `STRATUS_JWT_PRIVATE_KEY_FILE` | path of the PEM signing key (the emulator sets it) |
-    | `STRATUS_JWT_PUBLIC_KEYS_FILE` | a JWKS file of older public keys that still verify |
+    | `STRATUS_JWT_PUBLIC_KEYS` | a JWKS (JSON text) of the keys that verify (alone: verify only) |
+    | `STRATUS_JWT_PUBLIC_KEYS_FILE` | the same JWKS in a file |
     | `STRATUS_USER_TOKEN_TTL` | seconds a user token lives (default 3600) |
     | `STRATUS_TOKEN_CACHE_SECONDS` | seconds a revocation lookup is reused (default 5; 0 = off) |
     """
@@ -28,6 +29,7 @@ class AuthConfig:
     private_key_pem: str | None = None
     private_key_file: str | None = None
     public_keys_file: str | None = None
+    public_keys: str | None = None
     user_token_ttl: int = 3600
     cache_seconds: int = 5
 
@@ -37,6 +39,7 @@ class AuthConfig:
             private_key_pem=environ.get("STRATUS_JWT_PRIVATE_KEY") or None,
             private_key_file=environ.get("STRATUS_JWT_PRIVATE_KEY_FILE") or None,
             public_keys_file=environ.get("STRATUS_JWT_PUBLIC_KEYS_FILE") or None,
+            public_keys=environ.get("STRATUS_JWT_PUBLIC_KEYS") or None,
             user_token_ttl=env_int(environ, "STRATUS_USER_TOKEN_TTL", 3600, minimum=1),
             cache_seconds=env_int(environ, "STRATUS_TOKEN_CACHE_SECONDS", 5, minimum=0),
         )

@@ -1,7 +1,9 @@
-"""The token keys: the ES256 signing key, older public keys kept for rotation, and their JWKS.
+"""The token keys: the ES256 signing key, the public keys that verify, and their JWKS.
 
-Keys are parsed once per process (`keyset()`), so verifying a token never parses PEM. Every key
-is named by its RFC 7638 JWK thumbprint, which is the `kid` of the tokens it signs.
+Only the functions that sign tokens (sign-in, device and consumer keys, bootstrap) hold the private
+key; every other one verifies with public keys alone (`STRATUS_JWT_PUBLIC_KEYS`, a JWKS), which is
+a verify-only `KeySet`. Keys are parsed once per process (`keyset()`), so verifying a token never
+parses PEM. Every key is named by its RFC 7638 JWK thumbprint, the `kid` of the tokens it signs.
 """
 
 from __future__ import annotations
@@ -23,7 +25,14 @@ from shared.errors import Unavailable
 
 __all__ = ["KeySet", "jwks", "keyset", "public_jwk", "thumbprint"]
 
-_NOT_CONFIGURED = "signing key not configured: set STRATUS_JWT_PRIVATE_KEY_FILE"
+_NOT_CONFIGURED = (
+    "signing key not configured: set STRATUS_JWT_PRIVATE_KEY_FILE (or STRATUS_JWT_PRIVATE_KEY) "
+    "where tokens are signed, STRATUS_JWT_PUBLIC_KEYS (a JWKS) where they are only verified"
+)
+_VERIFY_ONLY = (
+    "this function holds only the public keys (STRATUS_JWT_PUBLIC_KEYS): it verifies tokens but "
+    "never signs one; only the functions that issue tokens are given STRATUS_JWT_PRIVATE_KEY"
+)
 
 
 def _b64url(data: bytes) -> str:
@@ -79,12 +88,17 @@ def _load_private(pem: bytes, where: str) -> ec.EllipticCurvePrivateKey:
     return key
 
 
-def _load_public_jwks(path: str) -> list[ec.EllipticCurvePublicKey]:
+def _read_jwks_file(path: str) -> tuple[str, str]:
     where = f"STRATUS_JWT_PUBLIC_KEYS_FILE={path}"
     try:
-        document = json.loads(Path(path).read_text())
+        return Path(path).read_text(), where
     except OSError as exc:
         raise Unavailable(f"{where} cannot be read: {exc.strerror}") from None
+
+
+def _load_public_jwks(text: str, where: str) -> list[ec.EllipticCurvePublicKey]:
+    try:
+        document = json.loads(text)
     except ValueError as exc:
         raise Unavailable(f"{where} is not JSON: {exc}") from None
     raw_keys = document.get("keys") if isinstance(document, dict) else None
@@ -114,11 +128,21 @@ def _load_public_jwks(path: str) -> list[ec.EllipticCurvePublicKey]:
 
 @dataclass(frozen=True, slots=True)
 class KeySet:
-    """The signing key and every public key a token may name in its `kid`."""
+    """The signing key (None: verify only) and every public key a token may name in its `kid`."""
 
-    signing_key: ec.EllipticCurvePrivateKey
-    kid: str
+    signing_key: ec.EllipticCurvePrivateKey | None
+    kid: str  # the signing key's; "" when verifying only
     verifiers: Mapping[str, ec.EllipticCurvePublicKey] = field(default_factory=dict)
+
+    @property
+    def can_sign(self) -> bool:
+        return self.signing_key is not None
+
+    def signer(self) -> tuple[ec.EllipticCurvePrivateKey, str]:
+        """(private key, kid) to sign with; Unavailable in a verify-only function."""
+        if self.signing_key is None:
+            raise Unavailable(_VERIFY_ONLY)
+        return self.signing_key, self.kid
 
     @classmethod
     def from_private_key(
@@ -135,8 +159,21 @@ class KeySet:
         return cls(key, kid, verifiers)
 
     @classmethod
+    def verify_only(cls, keys: list[ec.EllipticCurvePublicKey]) -> KeySet:
+        """A key set that verifies tokens of `keys` and signs none."""
+        return cls(None, "", {thumbprint(key): key for key in keys})
+
+    @classmethod
     def from_config(cls, config: AuthConfig) -> KeySet:
-        """Load the keys the settings name; Unavailable with the reason when they are unusable."""
+        """Load the keys the settings name; Unavailable with the reason when they are unusable.
+
+        With a private key: it signs, and the public keys (text and file) verify besides it.
+        Without: a verify-only key set of the public keys, which must name at least one."""
+        public: list[ec.EllipticCurvePublicKey] = []
+        if config.public_keys:
+            public += _load_public_jwks(config.public_keys, "STRATUS_JWT_PUBLIC_KEYS")
+        if config.public_keys_file:
+            public += _load_public_jwks(*_read_jwks_file(config.public_keys_file))
         if config.private_key_pem:
             key = _load_private(config.private_key_pem.encode(), "STRATUS_JWT_PRIVATE_KEY")
         elif config.private_key_file:
@@ -146,10 +183,11 @@ class KeySet:
             except OSError as exc:
                 raise Unavailable(f"{where} cannot be read: {exc.strerror}") from None
             key = _load_private(pem, where)
+        elif public:
+            return cls.verify_only(public)
         else:
             raise Unavailable(_NOT_CONFIGURED)
-        older = _load_public_jwks(config.public_keys_file) if config.public_keys_file else []
-        return cls.from_private_key(key, older)
+        return cls.from_private_key(key, public)
 
     def jwks(self) -> dict[str, Any]:
         """The public keys as a JWK Set, the signing key first."""

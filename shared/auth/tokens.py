@@ -61,8 +61,8 @@ class Principal:
 
 
 def _sign(claims: dict[str, Any], keys: KeySet | None) -> str:
-    keys = keys or keyset()
-    return encode_deterministic({"iss": ISSUER, **claims}, keys.signing_key, keys.kid)
+    private_key, kid = (keys or keyset()).signer()
+    return encode_deterministic({"iss": ISSUER, **claims}, private_key, kid)
 
 
 def issue_user_token(

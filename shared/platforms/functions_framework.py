@@ -1,17 +1,33 @@
-"""functions-framework (Cloud Run) targets for Stratus functions; imports no Flask on cold start."""
+"""functions-framework (Cloud Run) targets for Stratus functions; imports no Flask on cold start.
+
+Each target sets up the JSON logs (Cloud Logging's structured form, at STRATUS_LOG_LEVEL) on its
+first request, unless the process configured logging already.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
-from shared.errors import PayloadTooLarge
+from shared import logs
+from shared.errors import PayloadTooLarge, StratusError
 from shared.events import EventFunction, Message, topic_from_source
 from shared.function import HttpFunction
-from shared.http import Request, check_size
+from shared.http import Request, check_size, error_response
+from shared.platforms.push import PUSH_BODY_LIMIT, answer, read_push
+from shared.settings import settings
 from shared.streaming import StreamingResponse
 
-__all__ = ["cloud_event_entry", "http_entry"]
+__all__ = ["cloud_event_entry", "http_entry", "push_entry"]
+
+
+def _headers(request: Any) -> dict[str, str]:
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    # behind Google's API Gateway with IAM, the gateway's own token takes `authorization` and the
+    # caller's moves to `x-forwarded-authorization` (a caller could send either anyway)
+    if "x-forwarded-authorization" in headers:
+        headers["authorization"] = headers.pop("x-forwarded-authorization")
+    return headers
 
 
 def http_entry(function: HttpFunction) -> Any:
@@ -23,6 +39,7 @@ def http_entry(function: HttpFunction) -> Any:
     """
 
     def http(request: Any) -> tuple[bytes | Iterator[bytes], int, dict[str, str]]:
+        logs.configure_once(settings().log_level, function.name)
         try:
             if request.content_length is not None:
                 check_size(request.content_length, function.max_body_bytes)
@@ -35,7 +52,7 @@ def http_entry(function: HttpFunction) -> Any:
                 Request(
                     method=request.method,
                     path=request.path,
-                    headers={name.lower(): value for name, value in request.headers.items()},
+                    headers=_headers(request),
                     body=body,
                     query_string=request.query_string.decode("latin-1"),
                 )
@@ -65,10 +82,36 @@ def cloud_event_entry(function: EventFunction) -> Any:
     """
 
     def event(cloud_event: Any) -> None:
+        logs.configure_once(settings().log_level, function.name)
         message = Message.from_push(
             cloud_event.data, topic=topic_from_source(cloud_event["source"] or "")
         )
         function(message)
+
+    event.__stratus_function__ = function  # type: ignore[attr-defined]
+    return event
+
+
+def push_entry(function: EventFunction) -> Any:
+    """A target for `functions-framework --target event --signature-type http` taking any push
+    (`shared.platforms.push`): a plain Pub/Sub push body, as a push subscription sends it, or an
+    Eventarc CloudEvent (binary or structured). What the Cloud Run artefacts serve: the
+    framework's own conversion of a plain push to a CloudEvent drops `deliveryAttempt` and
+    `subscription`, which the functions read. 200 acks; any other status makes Pub/Sub retry."""
+
+    def event(request: Any) -> tuple[bytes, int, dict[str, str]]:
+        logs.configure_once(settings().log_level, function.name)
+        try:
+            if request.content_length is not None:
+                check_size(request.content_length, PUSH_BODY_LIMIT)
+            body = request.stream.read(PUSH_BODY_LIMIT + 1)
+            check_size(len(body), PUSH_BODY_LIMIT)
+            message = read_push(body, _headers(request), request.path)
+        except StratusError as error:
+            response = error_response(error)
+        else:
+            response = answer(function, message)
+        return response.body, response.status, response.headers
 
     event.__stratus_function__ = function  # type: ignore[attr-defined]
     return event

@@ -1,29 +1,53 @@
-"""Apache OpenWhisk entry points: `main(args)` for web actions and for trigger actions.
+"""Apache OpenWhisk entry points: `main(args)` for web actions and for event (push) actions.
 
 Web actions are deployed raw (`web-export: true`, `raw-http: true`): OpenWhisk passes `__ow_method`,
 `__ow_headers` (lower-case names), `__ow_path`, `__ow_query` and `__ow_body` (base64 unless the
 content type is text). Non-raw web actions, whose JSON body and query are merged into `args`, are
-also accepted: the body is rebuilt from the non-`__ow_` parameters. A web action's result is one
-JSON document, so a streaming answer (Server-Sent Events) becomes 501 `not_implemented`.
+also accepted: the body is rebuilt from the non-`__ow_` parameters. An empty `__ow_path` (the API
+gateway's, for a route without path parameters) means the action's only route for that method,
+when it has one. A web action's result is one JSON document, so a streaming answer (Server-Sent
+Events) becomes 501 `not_implemented`.
+
+Event functions are web actions too: a Pub/Sub push subscription delivers to
+`.../<action>.http?token=<STRATUS_PUSH_TOKEN>` (a push cannot send the Basic auth a trigger URL
+needs, and a trigger fires once, with no retry). The token is checked here; the answer is 200 or
+the error's status, so Pub/Sub's own retries and dead-letter policy hold. Invoked as a plain action
+(an alarms-feed rule, `wsk action invoke`), the parameters are the event: a push body, or a clock
+tick; such an activation fails with `{"error"}` and is not retried (the next tick comes).
+
+`action(module)` is the zip's `__main__.py` entry: it moves the action's configuration parameters
+(upper-case names, bound with `wsk action update -p`) into `os.environ` before importing the
+function, which reads only its environment.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hmac
+import importlib
+import os
+import re
+import uuid
+from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
-from shared.errors import PayloadTooLarge, StratusError
+from shared import logs
+from shared.errors import NotFound, PermissionDenied, StratusError, Unavailable
 from shared.events import EventFunction, Message
 from shared.function import HttpFunction
-from shared.http import Request, Response, check_size, dumps, error_response
+from shared.http import Request, Response, check_size, dumps, error_response, json_response
+from shared.platforms.push import PUSH_BODY_LIMIT, answer, read_push
+from shared.router import Router
+from shared.settings import settings
 from shared.streaming import StreamingResponse, StreamingUnsupported
 
-__all__ = ["trigger_action", "web_action"]
+__all__ = ["action", "trigger_action", "web_action"]
 
+Action = Callable[[dict[str, Any]], dict[str, Any]]
 _TEXTUAL = ("text/", "application/json", "application/senml+json", "application/problem+json")
-
+_ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 _NO_STREAMING = StreamingUnsupported(
     "this endpoint streams Server-Sent Events, which OpenWhisk web actions cannot send; read the "
@@ -62,17 +86,59 @@ def _web_response(response: Response) -> dict[str, Any]:
     return {"statusCode": response.status, "headers": dict(response.headers), "body": body}
 
 
+def _headers(args: dict[str, Any]) -> dict[str, str]:
+    return {str(k).lower(): str(v) for k, v in (args.get("__ow_headers") or {}).items()}
+
+
+def _only_route(function: HttpFunction, method: str) -> str:
+    """The path of the action's one route without path parameters for `method` (what an empty
+    `__ow_path` stands for); NotFound when it has none or several."""
+    router = function.handler
+    patterns = sorted(
+        {
+            route.pattern
+            for route in (router if isinstance(router, Router) else ())
+            if "{" not in route.pattern
+            and (route.method == method or (method == "HEAD" and route.method == "GET"))
+        }
+    )
+    if len(patterns) != 1:
+        raise NotFound(
+            "the request reached this action without its path (__ow_path is empty) and the "
+            f"action has {len(patterns)} routes for {method} without path parameters; route it "
+            "with the API description python -m infra builds (each route's backend carries its "
+            "path)"
+        )
+    return patterns[0]
+
+
+def _log_setup(name: str) -> Callable[[], None]:
+    done = False
+
+    def once() -> None:
+        nonlocal done
+        if not done:
+            done = True
+            logs.configure_once(settings().log_level, name)
+
+    return once
+
+
 def web_action(function: HttpFunction) -> Any:
     """`main(args)` for an OpenWhisk web action serving `function`."""
+    first_call = _log_setup(function.name)
 
     def main(args: dict[str, Any]) -> dict[str, Any]:
+        first_call()
         method = str(args.get("__ow_method") or "get").upper()
-        headers = {str(k).lower(): str(v) for k, v in (args.get("__ow_headers") or {}).items()}
-        path = str(args.get("__ow_path") or "/")
+        headers = _headers(args)
+        path = str(args.get("__ow_path") or "")
         try:
+            if not path:
+                path = _only_route(function, method)
             body, query = _body(args, headers, method)
             check_size(len(body), function.max_body_bytes)
-        except PayloadTooLarge as error:
+        except StratusError as error:
             return _web_response(function.reject(error))
         request = Request(
             method=method,
@@ -94,23 +160,80 @@ def web_action(function: HttpFunction) -> Any:
     return main
 
 
-def trigger_action(function: EventFunction) -> Any:
-    """`main(args)` for an OpenWhisk action fired by a trigger carrying a Pub/Sub message.
+def _check_token(query: str) -> None:
+    """The push token in the query must be STRATUS_PUSH_TOKEN's (fail closed when unset)."""
+    expected = os.environ.get("STRATUS_PUSH_TOKEN", "")
+    if not expected:
+        raise Unavailable("STRATUS_PUSH_TOKEN is not set: this action refuses every push")
+    given = (parse_qs(query).get("token") or [""])[0]
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        raise PermissionDenied("push token missing or wrong")
 
-    `args` is a Pub/Sub push body (`{"message": {...}, "subscription": ...}`) or a structured-mode
-    CloudEvent whose `data` is one. The result is `{"outcome": ...}`; failures come back as an
-    OpenWhisk application error (`{"error": {...}}`) so the activation is marked failed.
-    """
+
+def _pushed(function: EventFunction, args: dict[str, Any]) -> dict[str, Any]:
+    """A push delivered to the web action: token, then the message, then the answer."""
+    if str(args.get("__ow_method") or "").upper() != "POST":
+        return _web_response(json_response({"error": {"status": 405, "code": "method"}}, 405))
+    headers = _headers(args)
+    try:
+        _check_token(str(args.get("__ow_query") or ""))
+        body, _ = _body(args, headers, "POST")
+        check_size(len(body), PUSH_BODY_LIMIT)
+        message = read_push(body, headers, str(args.get("__ow_path") or ""))
+    except StratusError as error:
+        return _web_response(error_response(error))
+    return _web_response(answer(function, message))
+
+
+def _event_of(args: dict[str, Any]) -> Message:
+    """The message of a plain invocation: a push body, a structured CloudEvent, or the
+    parameters of a fired trigger (an alarms-feed tick) as the JSON data of a new message."""
+    if "specversion" in args:
+        return Message.from_push(args.get("data"), topic=str(args.get("topic") or ""))
+    if "message" in args:
+        return Message.from_push(args, topic=str(args.get("topic") or ""))
+    params = {k: v for k, v in args.items() if not k.startswith("__")}
+    return Message(
+        id=os.environ.get("__OW_ACTIVATION_ID") or uuid.uuid4().hex,
+        data=dumps(params),
+        topic=str(params.get("topic") or ""),
+    )
+
+
+def trigger_action(function: EventFunction) -> Any:
+    """`main(args)` for an event function: a web action taking Pub/Sub pushes, or a plain action
+    fired by a rule (see the module's docstring). Plain invocations answer `{"outcome"}`, or
+    `{"error"}` so OpenWhisk marks the activation failed."""
+    first_call = _log_setup(function.name)
 
     def main(args: dict[str, Any]) -> dict[str, Any]:
-        body = args.get("data") if "specversion" in args else args
+        first_call()
+        if "__ow_method" in args:
+            return _pushed(function, args)
         try:
-            message = Message.from_push(body, topic=str(args.get("topic") or ""))
-            return {"outcome": function(message)}
+            return {"outcome": function(_event_of(args))}
         except StratusError as error:
             return {"error": error.to_dict()}
-        except Exception as exc:  # the action failed: OpenWhisk records it, the feed retries
+        except Exception as exc:  # failed; OpenWhisk does not retry a plain activation
             return {"error": {"status": 500, "code": "internal", "message": type(exc).__name__}}
 
     main.__stratus_function__ = function  # type: ignore[attr-defined]
+    return main
+
+
+def action(module: str) -> Action:
+    """The `main(args)` of an action zip: configuration parameters (upper-case names) go to
+    `os.environ` and out of `args`, then `module`'s `main` is imported (once) and called."""
+    loaded: Action | None = None
+
+    def main(args: dict[str, Any]) -> dict[str, Any]:
+        nonlocal loaded
+        for name in [k for k in args if _ENV_NAME.match(k)]:
+            value = args.pop(name)
+            if isinstance(value, str):
+                os.environ[name] = value
+        if loaded is None:
+            loaded = importlib.import_module(module).main
+        return loaded(args)
+
     return main

@@ -40,3 +40,25 @@ def test_exceptions_carry_a_stack_trace() -> None:
     line = json.loads(JsonFormatter().format(log))
     assert "ValueError: broken" in line["stack_trace"]
     assert "request_id" not in line
+
+
+def test_labels_name_the_function_of_the_record() -> None:
+    from shared.logs import LABELS, function_var
+
+    token = function_var.set("writer")
+    try:
+        line = json.loads(JsonFormatter("host").format(record("stored")))
+    finally:
+        function_var.reset(token)
+    assert line["function"] == "writer"
+    assert line[LABELS] == {"function": "writer", "service": "stratus"}
+
+
+def test_configure_once_leaves_a_configured_root_logger_alone() -> None:
+    from shared.logs import configure_once
+
+    root = logging.getLogger()
+    before = list(root.handlers)
+    assert before  # pytest's own handlers: an embedding program owns logging here
+    assert configure_once("DEBUG", "status") is False
+    assert root.handlers == before

@@ -122,3 +122,38 @@ def test_unusable_public_keys_file_says_why(
     )
     with pytest.raises(Unavailable, match=message):
         KeySet.from_config(config)
+
+
+def test_public_keys_alone_verify_and_never_sign(
+    signing_key: ec.EllipticCurvePrivateKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A function that only verifies is given the JWKS, never the private key."""
+    from shared.auth import issue_device_token, verify_token
+
+    token = issue_device_token("d1", "o1", 1, 1_700_000_000)
+    public = json.dumps(KeySet.from_private_key(signing_key).jwks())
+    monkeypatch.delenv("STRATUS_JWT_PRIVATE_KEY_FILE")
+    monkeypatch.setenv("STRATUS_JWT_PUBLIC_KEYS", public)
+    reset_caches()
+    keys = keyset()
+    assert not keys.can_sign and keys.kid == ""
+    assert verify_token(token).subject == "d1"
+    assert jwks()["keys"][0]["kid"] == thumbprint(signing_key.public_key())
+    with pytest.raises(Unavailable, match="holds only the public keys"):
+        issue_device_token("d2", "o1", 1, 1_700_000_000)
+
+
+def test_public_keys_text_adds_verifiers_to_a_signer(
+    signing_key: ec.EllipticCurvePrivateKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old = ec.generate_private_key(ec.SECP256R1())
+    monkeypatch.setenv("STRATUS_JWT_PUBLIC_KEYS", json.dumps(KeySet.from_private_key(old).jwks()))
+    reset_caches()
+    keys = keyset()
+    assert keys.can_sign
+    assert list(keys.verifiers) == [keys.kid, thumbprint(old.public_key())]
+
+
+def test_unusable_public_keys_text_says_which_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(Unavailable, match="STRATUS_JWT_PUBLIC_KEYS is not JSON"):
+        KeySet.from_config(AuthConfig(public_keys="{"))
