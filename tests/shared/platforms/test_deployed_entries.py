@@ -170,20 +170,23 @@ CE_HEADERS = {
 }
 
 
-def _cloud_run_client(function: EventFunction) -> Any:
-    """functions-framework's own app over a module exporting `push_entry(function)` with the
-    http signature, as the Cloud Run artefact declares it."""
-    import types
+@pytest.fixture(autouse=True)
+def _own_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """functions-framework's decorators register signatures process-wide: keep ours to a test."""
+    from functions_framework import _function_registry
 
-    module = types.ModuleType("pushed")
-    module.event = functions_framework.http(ff_entries.push_entry(function))  # type: ignore[attr-defined]
+    monkeypatch.setattr(_function_registry, "REGISTRY_MAP", {})
+
+
+def _cloud_run_client(function: EventFunction) -> Any:
+    """A Flask app calling `push_entry(function)` with the request, as functions-framework's
+    http signature does (its own app is used below, on a module file)."""
     import flask
 
+    target = ff_entries.push_entry(function)
     app = flask.Flask("pushed")
-    app.add_url_rule(
-        "/<path:path>", "run", lambda path: module.event(flask.request), methods=["POST"]
-    )
-    app.add_url_rule("/", "root", lambda: module.event(flask.request), methods=["POST"])
+    app.add_url_rule("/<path:path>", "run", lambda path: target(flask.request), methods=["POST"])
+    app.add_url_rule("/", "root", lambda: target(flask.request), methods=["POST"])
     return app.test_client()
 
 
