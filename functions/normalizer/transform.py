@@ -39,6 +39,7 @@ class Rejection:
     received_ns: int
     topic: str = ""
     device: str = ""
+    request_id: str = ""  # the entry's own request in a coalesced ingest batch
 
     def to_dict(self) -> dict[str, Any]:
         out = {
@@ -52,6 +53,8 @@ class Rejection:
             out["topic"] = self.topic
         if self.device:
             out["device"] = self.device
+        if self.request_id:
+            out["request_id"] = self.request_id
         return out
 
 
@@ -115,6 +118,7 @@ class _Job:
         self.readings: list[Reading] = []
         self.rejected: list[Rejection] = []
         self._indexes: dict[str, SensorIndex] = {}
+        self.key = self.request_id = ""  # of the batch entry being read (coalesced ingest)
 
     @property
     def index(self) -> SensorIndex:
@@ -138,10 +142,15 @@ class _Job:
         topic = topic if isinstance(topic, str) else ""
         device = fields.get("device", self.message_device)
         self.device = device if isinstance(device, str) else ""
+        key, request_id = fields.get("idempotency_key", ""), fields.get("request_id", "")
+        self.key = key if isinstance(key, str) else ""
+        self.request_id = request_id if isinstance(request_id, str) else ""
         reason = _entry_problem(entry, self.message_device)
         if reason is not None:
             self.rejected.append(
-                Rejection(reason, where, entry, fmt, received, topic, self.own_device)
+                Rejection(
+                    reason, where, entry, fmt, received, topic, self.own_device, self.request_id
+                )
             )
             return
         self.body(fmt, fields["payload"], received, topic, f"{where}.payload.")
@@ -158,14 +167,18 @@ class _Job:
                 reason += f"; and {exc.total - len(exc.problems)} more"
             where = prefix.removesuffix(".") or "body"
             self.rejected.append(
-                Rejection(reason, where, body, fmt, received, topic, self.own_device)
+                Rejection(
+                    reason, where, body, fmt, received, topic, self.own_device, self.request_id
+                )
             )
             return
-        device = self.own_device
+        device, request_id = self.own_device, self.request_id
 
         def reject(reason: str, where: str, original: Any) -> None:
             self.rejected.append(
-                Rejection(reason, prefix + where, original, fmt, received, topic, device)
+                Rejection(
+                    reason, prefix + where, original, fmt, received, topic, device, request_id
+                )
             )
 
         for item in parsed:
@@ -224,7 +237,7 @@ class _Job:
         except ValueError as exc:  # the directory holds a type we do not know
             reject(f"sensor {sensor.id!r}: {exc}", where, original)
             return False
-        self.readings.append(Reading(sensor.id, ts, typed, type_, unit, self.own_device))
+        self.readings.append(Reading(sensor.id, ts, typed, type_, unit, self.own_device, self.key))
         return True
 
 
@@ -248,6 +261,9 @@ def _entry_problem(entry: Any, message_device: str) -> str | None:
         return "batch entry received_ns must be a non-negative integer"
     if not isinstance(entry.get("topic", ""), str):
         return "batch entry topic must be a string"
+    key = entry.get("idempotency_key", "")
+    if not isinstance(key, str) or ("idempotency_key" in entry and not key):
+        return "batch entry idempotency_key must be a non-empty string"
     if "payload" not in entry:
         return "batch entry has no payload"
     return None

@@ -118,14 +118,14 @@ class Writer:
     def write(
         self, message: NormalizedMessage, received: int, idempotency_key: str | None = None
     ) -> WriteResult:
-        """Create the message's chunks. With the client's `idempotency_key` they are named after
-        it and the readings, and a chunk found with the same readings is the same request stored
-        before (a client's retry, received at another moment): it stays as it is."""
+        """Create the message's chunks. With the client's `idempotency_key` (the message's, or a
+        reading's own `key` in a coalesced message) they are named after it and the readings,
+        and a chunk found with the same readings is the same request stored before (a client's
+        retry, received at another moment): it stays as it is."""
         chunks = plan(message, received, idempotency_key=idempotency_key)
-        retried = idempotency_key is not None
         created = existing = 0
         for group in _batches(chunks):
-            made, found = self._write_group(group, retried)
+            made, found = self._write_group(group)
             created, existing = created + made, existing + found
         if existing:
             _log.info(
@@ -136,7 +136,7 @@ class Writer:
             )
         return WriteResult(created, existing, sum(chunk.count for chunk in chunks))
 
-    def _write_group(self, chunks: list[Chunk], retried: bool = False) -> tuple[int, int]:
+    def _write_group(self, chunks: list[Chunk]) -> tuple[int, int]:
         """Create every chunk in one commit; when some exist, check they are identical and
         create the rest. Returns (created, already present)."""
         pending = chunks
@@ -155,7 +155,7 @@ class Writer:
             for chunk, document in zip(pending, documents, strict=True):
                 if document is None:
                     missing.append(chunk)
-                elif not _same(document.data, chunk, ignore_received=retried):
+                elif not _same(document.data, chunk, ignore_received=chunk.keyed):
                     raise BadRequest(f"{chunk.path} exists with other readings; not overwritten")
                 else:
                     present += 1

@@ -3,7 +3,8 @@
 One document per (sensor, hour bucket, message) at
 `orgs/{org}/devices/{device}/sensors/{sensor}/chunks/{bucket:012d}-{key}[-{part}]`, where `key`
 is a digest of the whole message (so the same message always maps to the same ids, whatever
-delivered it) and `part` numbers the extra documents of a chunk too big for one. Every field is a
+delivered it), or of an idempotency key and its request's readings, and `part` numbers the
+extra documents of a chunk too big for one. Every field is a
 pure function of the message, which is what makes re-creating a document a no-op.
 """
 
@@ -16,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from shared.telemetry.model import NormalizedMessage
+from shared.telemetry.model import NormalizedMessage, Reading
 
 __all__ = [
     "BUCKET_NS",
@@ -26,6 +27,7 @@ __all__ = [
     "chunks_path",
     "decode_readings",
     "encode_readings",
+    "keyed_key",
     "message_key",
     "plan",
 ]
@@ -66,9 +68,21 @@ def message_key(
     the same body (a new request, received later) finds the same ids and is stored once."""
     if idempotency_key is None:
         body = orjson.dumps([message.to_dict(), received_ns])
-    else:
-        readings = message.to_dict()["readings"]
-        body = orjson.dumps(["idempotent", idempotency_key, message.org, message.device, readings])
+        return hashlib.sha256(body).hexdigest()[:20]
+    return keyed_key(idempotency_key, message.org, message.device, message.readings)
+
+
+def keyed_key(idempotency_key: str, org: str, device: str, readings: Sequence[Reading]) -> str:
+    """The digest naming one request's readings after its idempotency key, whether the request
+    had a message to itself or shared a coalesced one: the readings as that request's own
+    message would list them (without `device` and `key`)."""
+    listed = []
+    for reading in readings:
+        item = reading.to_dict()
+        item.pop("device", None)
+        item.pop("key", None)
+        listed.append(item)
+    body = orjson.dumps(["idempotent", idempotency_key, org, device, listed])
     return hashlib.sha256(body).hexdigest()[:20]
 
 
@@ -78,6 +92,7 @@ class Chunk:
 
     path: str
     data: dict[str, Any]
+    keyed: bool = False  # named after a client's idempotency key (a retry may find it stored)
 
     @property
     def count(self) -> int:
@@ -119,16 +134,50 @@ def plan(
     max_bytes: int = MAX_CHUNK_BYTES,
     idempotency_key: str | None = None,
 ) -> list[Chunk]:
-    """The chunk documents of a message, in path order (named after `idempotency_key` and the
-    readings when the client gave one: see `message_key`).
+    """The chunk documents of a message, in path order.
 
-    Readings are grouped by device, sensor and hour bucket and sorted by time; a timestamp repeated
-    within the message keeps its last value (message order), as a later message would win.
+    Readings without an idempotency key (neither their own `key` nor the message's
+    `idempotency_key`) are named after the whole message (`message_key`); the readings of each
+    key and device after that key and those readings (`keyed_key`), so a request coalesced with
+    others maps to the ids it would have alone. Readings are grouped by device, sensor and hour
+    bucket and sorted by time; a timestamp repeated within a group keeps its last value
+    (message order), as a later message would win.
     """
-    key = message_key(message, received_ns, idempotency_key)
+    readings = message.readings
+    if idempotency_key is None and not any(reading.key for reading in readings):
+        out = _chunks(message, readings, message_key(message, received_ns), received_ns, max_bytes)
+    else:
+        plain: list[Reading] = []
+        keyed: dict[tuple[str, str], list[Reading]] = {}
+        for reading in readings:
+            key = reading.key or idempotency_key
+            if key:
+                keyed.setdefault((key, reading.device or message.device), []).append(reading)
+            else:
+                plain.append(reading)
+        out = []
+        if plain:
+            name = message_key(message, received_ns)
+            out += _chunks(message, plain, name, received_ns, max_bytes)
+        for (key, device), group in keyed.items():
+            name = keyed_key(key, message.org, device, group)
+            out += _chunks(message, group, name, received_ns, max_bytes, keyed=True)
+    out.sort(key=lambda chunk: chunk.path)
+    return out
+
+
+def _chunks(
+    message: NormalizedMessage,
+    readings: Sequence[Reading],
+    key: str,
+    received_ns: int,
+    max_bytes: int,
+    *,
+    keyed: bool = False,
+) -> list[Chunk]:
     groups: dict[tuple[str, str, int], dict[int, Any]] = {}
     types: dict[tuple[str, str], str] = {}
-    for reading in message.readings:  # the hot loop: bucket_of and device_of inlined
+    for reading in readings:  # the hot loop: bucket_of and device_of inlined
         device, sensor, ts = reading.device or message.device, reading.sensor, reading.ts
         group = (device, sensor, ts // BUCKET_NS)
         by_ts = groups.get(group)
@@ -138,9 +187,9 @@ def plan(
         by_ts[ts] = reading.value
     out: list[Chunk] = []
     for (device, sensor, bucket), by_ts in groups.items():
-        readings = sorted(by_ts.items(), key=lambda item: item[0])
+        ordered = sorted(by_ts.items(), key=lambda item: item[0])
         base = f"{chunks_path(message.org, device, sensor)}/{bucket:012d}-{key}"
-        for index, (part, encoded) in enumerate(_parts(readings, max_bytes)):
+        for index, (part, encoded) in enumerate(_parts(ordered, max_bytes)):
             data = {
                 "bucket": bucket,
                 "first": part[0][0],
@@ -152,6 +201,5 @@ def plan(
                 "message": message.source.message_id,
                 "transport": message.source.transport,
             }
-            out.append(Chunk(base if index == 0 else f"{base}-{index}", data))
-    out.sort(key=lambda chunk: chunk.path)
+            out.append(Chunk(base if index == 0 else f"{base}-{index}", data, keyed))
     return out

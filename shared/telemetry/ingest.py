@@ -10,8 +10,6 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Protocol
 
-import orjson
-
 from shared.auth.guard import Authenticator
 from shared.bus import Bus
 from shared.errors import (
@@ -21,7 +19,9 @@ from shared.errors import (
     UnsupportedMediaType,
     ValidationError,
 )
+from shared.http import parse_json
 from shared.telemetry import reference, senml
+from shared.telemetry.coalesce import Coalescer, Coalescing, Pending
 from shared.telemetry.sensors import AMBIGUOUS, Sensor, SensorIndex
 from shared.topics import TELEMETRY_RAW
 
@@ -87,10 +87,7 @@ def read_body(body: bytes, media_type: str, received_ns: int) -> Body:
         )
     if not body.strip():
         raise BadRequest("request body is empty; expected a reading, an array of readings or SenML")
-    try:
-        parsed = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest(f"request body is not valid JSON: {exc}") from None
+    parsed = parse_json(body)  # 400 when not JSON or nested too deep
     # anything that is not SenML is read as reference readings, whose parser names what is wrong
     fmt = "senml" if media_type == SENML or senml.is_pack(parsed) else "reference"
     if fmt == "reference":
@@ -108,9 +105,11 @@ class Ingest:
     """Authenticates devices and publishes their checked bodies to `telemetry-raw`.
 
     One bus message per body, its data the body exactly as sent, attributes `org`, `device`,
-    `format`, `received_ns`, `transport`, `request_id` (functions/normalizer/README.md). The
-    future of `submit` gives the number of readings once the bus confirmed the message, or
-    raises Unavailable: only then may the caller answer the device.
+    `format`, `received_ns`, `transport`, `request_id` (functions/normalizer/README.md); with
+    `coalescing` on, the bodies of concurrent requests of one organisation share one `batch`
+    message instead (`shared.telemetry.coalesce`). The future of `submit` gives the number of
+    readings once the bus confirmed the message carrying the body, or raises Unavailable: only
+    then may the caller answer the device.
     """
 
     def __init__(
@@ -122,6 +121,7 @@ class Ingest:
         transport: str = "http",
         topic: str = RAW_TOPIC,
         clock: Callable[[], int] = time.time_ns,
+        coalescing: Coalescing | None = None,
     ) -> None:
         self.bus = bus
         self.authenticator = authenticator
@@ -129,6 +129,9 @@ class Ingest:
         self.transport = transport
         self.topic = topic
         self.clock = clock
+        self.coalescer: Coalescer | None = None
+        if coalescing is not None and coalescing.enabled:
+            self.coalescer = Coalescer(bus, topic, transport, coalescing)
 
     def authenticate(self, authorization: str | None) -> Device:
         """The device of an `authorization: Bearer <device token>` header: 401 when the header is
@@ -156,6 +159,14 @@ class Ingest:
         received_ns = self.clock()
         checked = read_body(body, media_type, received_ns)
         self._check_sensors(device, checked)
+        coalescer = self.coalescer
+        if coalescer is not None and len(body) < coalescer.config.max_bytes:
+            pending = Pending(
+                device.org, device.id, checked.format, received_ns, body, request_id,
+                idempotency_key,
+            )  # fmt: skip
+            coalescer.add(pending)
+            return _counted(pending.future, checked.count)
         attributes = {
             "org": device.org,
             "device": device.id,
@@ -166,18 +177,12 @@ class Ingest:
         }
         if idempotency_key is not None:
             attributes["idempotency_key"] = idempotency_key
-        published = self.bus.publish(self.topic, body, attributes)
-        result: Future[int] = Future()
+        return _counted(self.bus.publish(self.topic, body, attributes), checked.count)
 
-        def done(future: Future[str]) -> None:
-            error = future.exception()
-            if error is None:
-                result.set_result(checked.count)
-            else:
-                result.set_exception(error)
-
-        published.add_done_callback(done)
-        return result
+    def close(self) -> None:
+        """Publish the bodies still held in a coalescing window (their callers get answers)."""
+        if self.coalescer is not None:
+            self.coalescer.close()
 
     def _check_sensors(self, device: Device, body: Body) -> None:
         """403 naming the first reading or SenML record whose sensor is not one of the device's
@@ -188,6 +193,21 @@ class Ingest:
             problem = _sensor_problem(self.sensors.lookup(device.org, device.id), body)
         if problem is not None:
             raise problem
+
+
+def _counted(published: Future[str], count: int) -> Future[int]:
+    """A future of `count` once `published` is confirmed (or its exception)."""
+    result: Future[int] = Future()
+
+    def done(future: Future[str]) -> None:
+        error = future.exception()
+        if error is None:
+            result.set_result(count)
+        else:
+            result.set_exception(error)
+
+    published.add_done_callback(done)
+    return result
 
 
 def idempotency_key(raw: str | None) -> str | None:

@@ -5,14 +5,17 @@ Schema (JSON, encoded with orjson)::
     {"org": str, "device": str,
      "source": {"message_id": str, "transport": str},
      "readings": [{"sensor": str, "ts": int, "value": <typed>, "type": str, "unit"?: str,
-                   "device"?: str}, ...]}
+                   "device"?: str, "key"?: str}, ...]}
 
 `ts` is integer nanoseconds since the epoch (0 <= ts < 2**63); `type` is a canonical sensor type
 (double, long, boolean, string, object) and `value` is already of that type; `readings` is
 never empty. All readings belong to one organisation. A reading's `device` is the message's
 `device` unless the reading names its own: the MQTT bridge batches many devices of one
 organisation into one message, whose `device` is then "" and whose every reading names its
-device (the whole message must never leave a reading without one).
+device (the whole message must never leave a reading without one). A reading's `key` is the
+idempotency key of the ingest request it came from when that request shared a coalesced message
+with others (the writer names its chunks after it); a message of one request carries its key as
+the bus attribute `idempotency_key` instead.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ class Reading:
     type: str
     unit: str | None = None
     device: str = ""  # "" = the message's device
+    key: str = ""  # the request's idempotency key in a coalesced message, else ""
 
     def to_dict(self) -> dict[str, Any]:
         out = {"sensor": self.sensor, "ts": self.ts, "value": self.value, "type": self.type}
@@ -48,6 +52,8 @@ class Reading:
             out["unit"] = self.unit
         if self.device:
             out["device"] = self.device
+        if self.key:
+            out["key"] = self.key
         return out
 
 
@@ -137,7 +143,7 @@ def _text(
     return value
 
 
-_FIELDS = frozenset({"sensor", "ts", "value", "type", "unit", "device"})
+_FIELDS = frozenset({"sensor", "ts", "value", "type", "unit", "device", "key"})
 _TYPE_SET = frozenset(TYPES)
 
 
@@ -147,7 +153,7 @@ def _valid_reading(item: Any) -> Reading | None:
     if type(item) is not dict or not item.keys() <= _FIELDS:
         return None
     sensor, ts, type_ = item.get("sensor"), item.get("ts"), item.get("type")
-    unit, device = item.get("unit"), item.get("device", "")
+    unit, device, key = item.get("unit"), item.get("device", ""), item.get("key", "")
     if not (
         type(sensor) is str
         and sensor
@@ -158,13 +164,15 @@ def _valid_reading(item: Any) -> Reading | None:
         and (unit is None or type(unit) is str)
         and type(device) is str
         and (device or "device" not in item)
+        and type(key) is str
+        and (key or "key" not in item)
     ):
         return None
     try:
         value = coerce(item["value"], type_)
     except TypeMismatch:
         return None
-    return Reading(sensor, ts, value, type_, unit, device)
+    return Reading(sensor, ts, value, type_, unit, device, key)
 
 
 def _reading(item: Any, where: str, problems: _Collector) -> Reading | None:
@@ -172,8 +180,8 @@ def _reading(item: Any, where: str, problems: _Collector) -> Reading | None:
         problems.add(where, "must be an object")
         return None
     before = problems.total
-    for key in item.keys() - {"sensor", "ts", "value", "type", "unit", "device"}:
-        problems.add(f"{where}.{key}", "unknown field")
+    for name in item.keys() - _FIELDS:
+        problems.add(f"{where}.{name}", "unknown field")
     sensor = _text(item, "sensor", f"{where}.", problems)
     ts = item.get("ts")
     if not isinstance(ts, int) or isinstance(ts, bool) or not 0 <= ts <= INT64_MAX:
@@ -195,6 +203,9 @@ def _reading(item: Any, where: str, problems: _Collector) -> Reading | None:
     device = item.get("device", "")
     if not isinstance(device, str) or ("device" in item and not device):
         problems.add(f"{where}.device", "must be a non-empty string")
+    key = item.get("key", "")
+    if not isinstance(key, str) or ("key" in item and not key):
+        problems.add(f"{where}.key", "must be a non-empty string")
     if problems.total != before or not isinstance(ts, int) or not isinstance(type_, str):
         return None
-    return Reading(sensor, ts, value, type_, unit, device)
+    return Reading(sensor, ts, value, type_, unit, device, key)
