@@ -3,12 +3,12 @@
 The commit path calls `Watch.committed` with the documents it wrote; the hub routes each one to
 the targets watching it (by document name, by collection, or by collection group) without
 scanning anything, and each affected target works out what changed for it: a query without a
-limit or offset follows each document on its own (matches now or not), one with a limit, an
-offset or `find_nearest` runs again. The stream then gets the document changes, deletes and
-removes, and one global `NO_CHANGE` snapshot at the commit time carrying a resume token. A
-stream that resumes from a token (or asks for a `read_time`) gets only what changed since,
-computed from the versions the store keeps for an hour, and an existence filter to check its
-count; an unknown or too old token resets the target.
+limit or offset follows each document on its own (matches now or not); one with a limit, an
+offset or `find_nearest` runs again when a written document matches it or was in it. The stream
+then gets the document changes, deletes and removes, and one global `NO_CHANGE` snapshot at the
+commit time carrying a resume token. A stream that resumes from a token (or asks for a
+`read_time`) gets only what changed since, computed from the versions the store keeps for an
+hour, and an existence filter to check its count; an unknown or too old token resets the target.
 """
 
 from __future__ import annotations
@@ -140,7 +140,7 @@ class Watch:
                 if target.follows_each or target.plan is None:
                     changes = {n: written[n] for n in names}
                     responses.extend(_diff_each(target, changes, commit_us))
-                else:
+                elif any(_may_change(target, n, written[n]) for n in names):
                     now = target.state(self.db, None)
                     responses.extend(_diff(target, now, commit_us, self.db))
             except Exception:
@@ -149,6 +149,13 @@ class Watch:
         for stream, responses in streams.items():
             if responses:
                 stream.send([*responses, _global(commit_us)])
+
+
+def _may_change(target: Target, name: str, doc: Stored | None) -> bool:
+    """Whether a written document can change what a sliced query target holds: only one it
+    holds or one that matches now (one that matches neither was and stays outside)."""
+    plan = target.plan
+    return name in target.held or (doc is not None and plan is not None and q.selects(plan, doc))
 
 
 def _target_change(kind: int, ids: list[int], at_us: int | None = None) -> Any:
