@@ -132,6 +132,9 @@ def web_action(function: HttpFunction) -> Any:
         first_call()
         method = str(args.get("__ow_method") or "get").upper()
         headers = _headers(args)
+        # A web action returns a text body as text (only binary types are base64): it cannot send
+        # a compressed one, so functions must not compress (the console's assets would)
+        headers.pop("accept-encoding", None)
         path = str(args.get("__ow_path") or "")
         try:
             if not path:
