@@ -7,8 +7,7 @@ reported with its start as `timestamp`, only when it holds at least one reading.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from functions.query.series import Sample
@@ -30,60 +29,41 @@ def check_type(agg: str, sensor_type: str | None) -> None:
         )
 
 
-@dataclass
-class _Interval:
-    start: int
-    count: int = 0
-    total: Any = 0
-    low: Any = None
-    high: Any = None
-    earliest: tuple[int, Any] | None = None
-    latest: tuple[int, Any] | None = None
-    numeric: bool = field(default=True)
-
-    def add(self, sample: Sample) -> None:
-        value = sample.value
-        self.count += 1
-        if self.earliest is None or sample.ts < self.earliest[0]:
-            self.earliest = (sample.ts, value)
-        if self.latest is None or sample.ts > self.latest[0]:
-            self.latest = (sample.ts, value)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            self.numeric = False
-            return
-        self.total += value
-        self.low = value if self.low is None or value < self.low else self.low
-        self.high = value if self.high is None or value > self.high else self.high
-
-    def result(self, agg: str) -> Any:
-        if agg == "count":
-            return self.count
-        if agg == "first":
-            return self.earliest[1] if self.earliest else None
-        if agg == "last":
-            return self.latest[1] if self.latest else None
-        if not self.numeric:
-            return None
-        if agg == "sum":
-            return self.total
-        if agg == "min":
-            return self.low
-        if agg == "max":
-            return self.high
-        return self.total / self.count
+_NUMBERS = frozenset({int, float})
 
 
-def aggregate(samples: Iterable[Sample], agg: str, every: int) -> Iterator[Sample]:
+def _result(agg: str, values: list[Any], descending: bool) -> Any:
+    """The aggregate of one interval's values (in the order they came: `descending` when the
+    later reading came first)."""
+    if agg == "count":
+        return len(values)
+    if agg == "first":
+        return values[-1] if descending else values[0]
+    if agg == "last":
+        return values[0] if descending else values[-1]
+    if not {type(value) for value in values} <= _NUMBERS:  # bool is not int here
+        return None
+    if agg == "min":
+        return min(values)
+    if agg == "max":
+        return max(values)
+    total = sum(values)  # added in the order they came, from 0
+    return total if agg == "sum" else total / len(values)
+
+
+def aggregate(samples: Iterable[Sequence[Any]], agg: str, every: int) -> Iterator[Sample]:
     """One sample per non-empty interval, in the order the samples come (ascending or
-    descending by time); `samples` must be time-ordered."""
-    current: _Interval | None = None
-    for sample in samples:
-        start = sample.ts - sample.ts % every
-        if current is not None and current.start != start:
-            yield Sample(current.start, current.result(agg))
-            current = None
-        if current is None:
-            current = _Interval(start)
-        current.add(sample)
-    if current is not None:
-        yield Sample(current.start, current.result(agg))
+    descending by time); `samples` are time-ordered `(ts, value)` pairs."""
+    start: int | None = None
+    opened = ts = previous = 0  # the first, the latest and the one before, in this interval
+    values: list[Any] = []
+    for ts, value in samples:  # the hot loop: one day of one-second readings is 86,400 turns
+        if start is None or not start <= ts < start + every:
+            if start is not None:
+                yield Sample(start, _result(agg, values, previous < opened))
+            start, opened = ts - ts % every, ts
+            values = []
+        values.append(value)
+        previous = ts
+    if start is not None:
+        yield Sample(start, _result(agg, values, ts < opened))

@@ -32,9 +32,8 @@ def build_router(access: Callable[[], Access], service: Callable[[], QueryServic
         device, sensor = request.path_params["device_id"], request.path_params["sensor_id"]
         visible = access().sensor(principal, device, sensor)
         page = service().data(principal.org, device, sensor, params, visible.type)
-        rows = [(sample.ts, sample.value) for sample in page.samples]
         return rows_response(
-            ("timestamp", "value"), rows, as_csv=params.csv, following=page.next, paged=True
+            ("timestamp", "value"), page.samples, as_csv=params.csv, following=page.next, paged=True
         )
 
     @router.route("GET", "/api/devices/{device_id}/sensors/{sensor_id}/data/latest")

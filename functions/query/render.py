@@ -55,7 +55,12 @@ def rows_response(
     if as_csv:
         headers = {"x-next-cursor": following} if following else {}
         return csv_response(columns, rows, headers)
-    body: dict[str, Any] = {"data": [dict(zip(columns, row, strict=True)) for row in rows]}
+    if len(columns) == 2:  # the data pages: one dict literal per row, not zip per row
+        first, second = columns
+        data = [{first: a, second: b} for a, b in rows]
+    else:
+        data = [dict(zip(columns, row, strict=True)) for row in rows]
+    body: dict[str, Any] = {"data": data}
     if paged:
         body["next"] = following
     return json_response(body)

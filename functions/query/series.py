@@ -10,22 +10,26 @@ Of several readings of the same instant, the one received last wins (ties: the g
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator
+from bisect import bisect_left
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 from shared.store import Document, Filter, Query, Store
-from shared.telemetry.chunks import BUCKET_NS, bucket_of, decode_readings
+from shared.telemetry.chunks import BUCKET_NS, bucket_of, decode_pairs
 from shared.telemetry.timestamps import MAX_NS
 
-__all__ = ["DOCS_PER_PAGE", "ChunkSource", "Sample", "merge", "read_series"]
+__all__ = ["DOCS_PER_PAGE", "ChunkSource", "Pair", "Sample", "merge", "read_series"]
 
 DOCS_PER_PAGE = 100
 
+Pair = Sequence[Any]  # (ts, value): a tuple, or the [ts, value] list a chunk decodes to
+_ts = itemgetter(0)
 
-@dataclass(frozen=True, slots=True)
-class Sample:
-    """One reading as the API returns it."""
+
+class Sample(NamedTuple):
+    """One reading (or interval) as the API returns it."""
 
     ts: int
     value: Any
@@ -33,13 +37,14 @@ class Sample:
 
 @dataclass(frozen=True, slots=True)
 class ChunkSource:
-    """A chunk document reduced to what merging needs."""
+    """A chunk document reduced to what merging needs (`readings` sorted by time, one per
+    instant, as the writer makes them)."""
 
     id: str
     first: int
     last: int
     received: int
-    readings: list[tuple[int, Any]]
+    readings: Sequence[Pair]
 
     @classmethod
     def from_document(cls, document: Document) -> ChunkSource:
@@ -49,21 +54,41 @@ class ChunkSource:
             first=int(data["first"]),
             last=int(data["last"]),
             received=int(data.get("received", 0)),
-            readings=decode_readings(data["readings"]),
+            readings=decode_pairs(data["readings"]),
         )
+
+
+def _within(chunk: ChunkSource, start: int, end: int | None, descending: bool) -> Iterator[Pair]:
+    """A chunk's readings in [start, end), in order: a slice, no per-reading work."""
+    readings = chunk.readings
+    low = 0 if chunk.first >= start else bisect_left(readings, start, key=_ts)
+    high = len(readings)
+    if end is not None and chunk.last >= end:
+        high = bisect_left(readings, end, lo=low, key=_ts)
+    part = readings[low:high]
+    return reversed(part) if descending else iter(part)
 
 
 def merge(
     chunks: Iterator[ChunkSource], start: int, end: int | None, descending: bool
-) -> Iterator[Sample]:
-    """Readings of `chunks` in [start, end), deduplicated, ascending or descending.
+) -> Iterator[Pair]:
+    """Readings `(ts, value)` of `chunks` in [start, end), deduplicated, ascending or descending.
 
     `chunks` must come ordered by `first` ascending (or by `last` descending when `descending`).
+    A chunk that ends before the next one starts is final as it is and is sliced straight out;
+    chunks that overlap go through a heap that keeps one value per instant.
     """
     heap: list[tuple[int, int, int, str, Any]] = []
     seq = 0
+    held: ChunkSource | None = None  # the last chunk, not yet known to be disjoint from the next
 
-    def drain(bound: float) -> Iterator[Sample]:
+    def push(chunk: ChunkSource) -> None:
+        nonlocal seq
+        for ts, value in _within(chunk, start, end, False):
+            seq += 1
+            heapq.heappush(heap, (-ts if descending else ts, seq, chunk.received, chunk.id, value))
+
+    def drain(bound: float) -> Iterator[Pair]:
         while heap and heap[0][0] < bound:
             key = heap[0][0]
             best = heapq.heappop(heap)
@@ -71,15 +96,28 @@ def merge(
                 other = heapq.heappop(heap)
                 if (other[2], other[3]) > (best[2], best[3]):
                     best = other
-            yield Sample(-key if descending else key, best[4])
+            yield (-key if descending else key, best[4])
 
     for chunk in chunks:
-        yield from drain(-chunk.last if descending else chunk.first)
-        for ts, value in chunk.readings:
-            if ts < start or (end is not None and ts >= end):
+        opens = -chunk.last if descending else chunk.first  # where this chunk starts, in order
+        if held is not None:
+            ends = -held.first if descending else held.last
+            if not heap and opens > ends:  # disjoint: the held chunk is final
+                yield from _within(held, start, end, descending)
+                held = chunk
                 continue
-            seq += 1
-            heapq.heappush(heap, (-ts if descending else ts, seq, chunk.received, chunk.id, value))
+            push(held)
+            held = None
+        yield from drain(opens)
+        if heap:
+            push(chunk)
+        else:
+            held = chunk
+    if held is not None:
+        if not heap:
+            yield from _within(held, start, end, descending)
+            return
+        push(held)
     yield from drain(float("inf"))
 
 
@@ -117,7 +155,7 @@ def chunk_query(collection: str, start: int, end: int | None, descending: bool) 
 
 def read_series(
     store: Store, collection: str, start: int, end: int | None, descending: bool
-) -> Iterator[Sample]:
+) -> Iterator[Pair]:
     """A sensor's readings in [start, end), lazily, fetching chunk documents as needed."""
     if end is not None and end <= start:
         return iter(())

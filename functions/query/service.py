@@ -55,9 +55,11 @@ class QueryService:
         if start > MAX_NS or (end is not None and end <= start):
             return DataPage([], None)
         descending = params.order == "desc"
-        samples = read_series(self.store, chunks_path(org, device, sensor), start, end, descending)
+        pairs = read_series(self.store, chunks_path(org, device, sensor), start, end, descending)
         if params.agg is not None and params.every is not None:
-            samples = aggregate(samples, params.agg, params.every)
+            samples = aggregate(pairs, params.agg, params.every)
+        else:
+            samples = (Sample(ts, value) for ts, value in pairs)
         items = list(islice(samples, params.limit + 1))
         following = None
         if len(items) > params.limit:
@@ -69,4 +71,5 @@ class QueryService:
     def latest(self, org: str, device: str, sensor: str) -> Sample | None:
         """The sensor's newest reading, None before the first one."""
         series = read_series(self.store, chunks_path(org, device, sensor), 0, None, True)
-        return next(iter(series), None)
+        newest = next(iter(series), None)
+        return None if newest is None else Sample(newest[0], newest[1])

@@ -25,6 +25,7 @@ __all__ = [
     "Chunk",
     "bucket_of",
     "chunks_path",
+    "decode_pairs",
     "decode_readings",
     "encode_readings",
     "keyed_key",
@@ -54,6 +55,13 @@ def encode_readings(readings: Sequence[tuple[int, Any]]) -> bytes:
 def decode_readings(raw: Any) -> list[tuple[int, Any]]:
     """The readings of a chunk document's `readings` field (bytes, or text from older writers)."""
     return [(int(ts), value) for ts, value in orjson.loads(raw)]
+
+
+def decode_pairs(raw: Any) -> list[Any]:
+    """The same readings as `[ts, value]` lists, as orjson gives them (no tuple per reading:
+    the query's hot path, which only unpacks them)."""
+    pairs: list[Any] = orjson.loads(raw)
+    return pairs
 
 
 def message_key(

@@ -21,7 +21,7 @@ def merged(
         ordered = sorted(chunks, key=lambda c: -c.last)
     else:
         ordered = sorted(chunks, key=lambda c: c.first)
-    return [(s.ts, s.value) for s in merge(iter(ordered), start, end, desc)]
+    return [(ts, value) for ts, value in merge(iter(ordered), start, end, desc)]
 
 
 def test_overlapping_chunks_come_out_in_time_order() -> None:
