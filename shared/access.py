@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.auth import Principal
-from shared.directory import consumer_path, device_path, is_id, may_read_sensor, sensor_path
+from shared.directory import consumer_path, device_path, is_id, sensor_path, sensor_ref
 from shared.errors import NotFound
 from shared.store import Query, Store
 
@@ -41,12 +41,24 @@ class Access:
     store: Store
 
     def sensor(self, principal: Principal, device: str, sensor: str) -> VisibleSensor:
-        """The sensor if `principal` may read it; NotFound otherwise."""
-        if not may_read_sensor(self.store, principal, device, sensor):
-            raise NotFound(f"no sensor {sensor[:64]!r} on device {device[:64]!r}")
-        document = self.store.get(sensor_path(principal.org, device, sensor))
+        """The sensor if `principal` may read it; NotFound otherwise. One store read for a
+        user (the sensor), one batched read of two documents for a consumer (its grants too):
+        the rules of `shared.directory.may_read_sensor`, without reading the sensor twice."""
+        missing = NotFound(f"no sensor {sensor[:64]!r} on device {device[:64]!r}")
+        if principal.kind not in {"user", "consumer"} or not (is_id(device) and is_id(sensor)):
+            raise missing
+        path = sensor_path(principal.org, device, sensor)
+        if principal.kind == "consumer":
+            consumer, document = self.store.get_many(
+                [consumer_path(principal.org, principal.subject), path]
+            )
+            granted = consumer.data.get("sensors", []) if consumer else []
+            if sensor_ref(device, sensor) not in granted:
+                raise missing
+        else:
+            document = self.store.get(path)
         if document is None:
-            raise NotFound(f"no sensor {sensor[:64]!r} on device {device[:64]!r}")
+            raise missing
         return VisibleSensor(sensor, _type(document.data))
 
     def device_sensors(self, principal: Principal, device: str) -> list[VisibleSensor]:
