@@ -8,6 +8,7 @@ import ast
 import re
 import sys
 from collections.abc import Iterator, Sequence
+from functools import cache
 from pathlib import Path
 
 __all__ = ["closure", "external_modules", "imported_modules", "module_file", "packaged"]
@@ -29,6 +30,7 @@ def imported_modules(source: Path, root: Path) -> Iterator[str]:
             yield from (f"{base}.{alias.name}" for alias in node.names if alias.name != "*")
 
 
+@cache
 def module_file(name: str, root: Path) -> Path | None:
     """The file of a module of this repository (None: a library, or a name that is no module)."""
     path = root.joinpath(*name.split("."))
@@ -36,6 +38,16 @@ def module_file(name: str, root: Path) -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+@cache
+def _imports_of(source: Path, root: Path, mtime_ns: int) -> tuple[str, ...]:
+    return tuple(imported_modules(source, root))
+
+
+def _cached_imports(source: Path, root: Path) -> tuple[str, ...]:
+    """`imported_modules` parsed once per file version (a build walks shared/ many times)."""
+    return _imports_of(source, root, source.stat().st_mtime_ns)
 
 
 def closure(start: Path, root: Path) -> set[Path]:
@@ -48,7 +60,7 @@ def closure(start: Path, root: Path) -> set[Path]:
         if source in seen:
             continue
         seen.add(source)
-        for name in imported_modules(source, root):
+        for name in _cached_imports(source, root):
             parts = name.split(".")
             for depth in range(1, len(parts) + 1):  # a.b.c runs a/__init__ and a/b/__init__
                 found = module_file(".".join(parts[:depth]), root)
@@ -62,7 +74,7 @@ def external_modules(files: set[Path], root: Path) -> set[str]:
     repository's modules (third-party code, resolved to distributions by `infra.packages`)."""
     found: set[str] = set()
     for source in files:
-        for name in imported_modules(source, root):
+        for name in _cached_imports(source, root):
             top = name.split(".")[0]
             if not top or top in sys.stdlib_module_names or top == "__future__":
                 continue
