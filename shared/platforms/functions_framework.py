@@ -14,7 +14,7 @@ from shared.errors import PayloadTooLarge, StratusError
 from shared.events import EventFunction, Message, topic_from_source
 from shared.function import HttpFunction
 from shared.http import Request, check_size, error_response
-from shared.platforms.push import PUSH_BODY_LIMIT, answer, read_push
+from shared.platforms.push import PUSH_BODY_LIMIT, answer, check_token, read_push
 from shared.settings import settings
 from shared.streaming import StreamingResponse
 
@@ -97,11 +97,14 @@ def push_entry(function: EventFunction) -> Any:
     (`shared.platforms.push`): a plain Pub/Sub push body, as a push subscription sends it, or an
     Eventarc CloudEvent (binary or structured). What the Cloud Run artefacts serve: the
     framework's own conversion of a plain push to a CloudEvent drops `deliveryAttempt` and
-    `subscription`, which the functions read. 200 acks; any other status makes Pub/Sub retry."""
+    `subscription`, which the functions read. 200 acks; any other status makes Pub/Sub retry.
+    With STRATUS_PUSH_TOKEN set (Knative, where no IAM checks the push), the endpoint's `token`
+    query parameter must match it."""
 
     def event(request: Any) -> tuple[bytes, int, dict[str, str]]:
         logs.configure_once(settings().log_level, function.name)
         try:
+            check_token(request.query_string.decode("latin-1"), required=False)
             if request.content_length is not None:
                 check_size(request.content_length, PUSH_BODY_LIMIT)
             body = request.stream.read(PUSH_BODY_LIMIT + 1)

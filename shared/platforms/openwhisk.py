@@ -17,28 +17,30 @@ tick; such an activation fails with `{"error"}` and is not retried (the next tic
 
 `action(module)` is the zip's `__main__.py` entry: it moves the action's configuration parameters
 (upper-case names, bound with `wsk action update -p`) into `os.environ` before importing the
-function, which reads only its environment.
+function, which reads only its environment. `STRATUS_GOOGLE_CREDENTIALS` (a service account key,
+JSON) is written to a private file named by GOOGLE_APPLICATION_CREDENTIALS, where the Google
+clients look for it outside Google Cloud.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 import importlib
 import os
 import re
+import tempfile
 import uuid
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
 from shared import logs
-from shared.errors import NotFound, PermissionDenied, StratusError, Unavailable
+from shared.errors import NotFound, StratusError
 from shared.events import EventFunction, Message
 from shared.function import HttpFunction
 from shared.http import Request, Response, check_size, dumps, error_response, json_response
-from shared.platforms.push import PUSH_BODY_LIMIT, answer, read_push
+from shared.platforms.push import PUSH_BODY_LIMIT, answer, check_token, read_push
 from shared.router import Router
 from shared.settings import settings
 from shared.streaming import StreamingResponse, StreamingUnsupported
@@ -163,23 +165,13 @@ def web_action(function: HttpFunction) -> Any:
     return main
 
 
-def _check_token(query: str) -> None:
-    """The push token in the query must be STRATUS_PUSH_TOKEN's (fail closed when unset)."""
-    expected = os.environ.get("STRATUS_PUSH_TOKEN", "")
-    if not expected:
-        raise Unavailable("STRATUS_PUSH_TOKEN is not set: this action refuses every push")
-    given = (parse_qs(query).get("token") or [""])[0]
-    if not hmac.compare_digest(given.encode(), expected.encode()):
-        raise PermissionDenied("push token missing or wrong")
-
-
 def _pushed(function: EventFunction, args: dict[str, Any]) -> dict[str, Any]:
     """A push delivered to the web action: token, then the message, then the answer."""
     if str(args.get("__ow_method") or "").upper() != "POST":
         return _web_response(json_response({"error": {"status": 405, "code": "method"}}, 405))
     headers = _headers(args)
     try:
-        _check_token(str(args.get("__ow_query") or ""))
+        check_token(str(args.get("__ow_query") or ""), required=True)
         body, _ = _body(args, headers, "POST")
         check_size(len(body), PUSH_BODY_LIMIT)
         message = read_push(body, headers, str(args.get("__ow_path") or ""))
@@ -224,6 +216,16 @@ def trigger_action(function: EventFunction) -> Any:
     return main
 
 
+def _credentials_file(key: str) -> None:
+    """Google's clients read a key from a file: write STRATUS_GOOGLE_CREDENTIALS to one (0600)."""
+    if not key or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS"):
+        return
+    fd, path = tempfile.mkstemp(prefix="stratus-google-", suffix=".json")
+    with os.fdopen(fd, "w") as out:
+        out.write(key)
+    os.environ["GOOGLE_APPLICATION_CREDENTIALS"] = path
+
+
 def action(module: str) -> Action:
     """The `main(args)` of an action zip: configuration parameters (upper-case names) go to
     `os.environ` and out of `args`, then `module`'s `main` is imported (once) and called."""
@@ -236,6 +238,7 @@ def action(module: str) -> Action:
             if isinstance(value, str):
                 os.environ[name] = value
         if loaded is None:
+            _credentials_file(os.environ.get("STRATUS_GOOGLE_CREDENTIALS", ""))
             loaded = importlib.import_module(module).main
         return loaded(args)
 

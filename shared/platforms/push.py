@@ -10,20 +10,37 @@ the push subscription redelivers with backoff and, after its last attempt, dead-
 
 from __future__ import annotations
 
+import hmac
+import os
 from collections.abc import Mapping
+from urllib.parse import parse_qs
 
 import orjson
 
 from shared.bus import MAX_MESSAGE_BYTES
-from shared.errors import BadRequest, StratusError
+from shared.errors import BadRequest, PermissionDenied, StratusError, Unavailable
 from shared.events import EventFunction, Message, topic_from_source
 from shared.http import Response, error_response, json_response
 
-__all__ = ["PUSH_BODY_LIMIT", "answer", "read_push"]
+__all__ = ["PUSH_BODY_LIMIT", "answer", "check_token", "read_push"]
 
 # A push carries one bus message, its data in base64 inside a JSON envelope: take the largest the
 # bus may carry (a 413 would park a message the platform had acknowledged)
 PUSH_BODY_LIMIT = MAX_MESSAGE_BYTES * 4 // 3 + 64 * 1024
+
+
+def check_token(query: str, *, required: bool) -> None:
+    """A push endpoint secured by a shared secret: its `token` query parameter must equal
+    STRATUS_PUSH_TOKEN (PermissionDenied). Unset, the push is refused when `required`
+    (Unavailable: fail closed), else allowed (Cloud Run checks the push's OIDC token itself)."""
+    expected = os.environ.get("STRATUS_PUSH_TOKEN", "")
+    if not expected:
+        if required:
+            raise Unavailable("STRATUS_PUSH_TOKEN is not set: this action refuses every push")
+        return
+    given = (parse_qs(query).get("token") or [""])[0]
+    if not hmac.compare_digest(given.encode(), expected.encode()):
+        raise PermissionDenied("push token missing or wrong")
 
 
 def read_push(body: bytes, headers: Mapping[str, str], path: str = "") -> Message:
