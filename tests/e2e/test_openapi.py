@@ -330,6 +330,65 @@ def test_deletions(
     assert api.call("DELETE", f"/api/users/{member.id}", token=admin).status_code == 204
 
 
+def test_rules_detectors_models_and_alerts(api: CheckedClient, platform: RunningEmulator) -> None:
+    """In an organisation of its own (no evaluator has its rules cached yet)."""
+    admin = str(foreign_admin(platform).token)
+    device = api.call("POST", "/api/devices", token=admin, json={"name": "rules"}).json()["result"]
+    sensor = api.call("POST", f"/api/devices/{device['id']}/sensors", token=admin,
+                      json={"name": "t", "mapping": {"type": "double"}}).json()["id"]  # fmt: skip
+    key = api.call("GET", f"/api/devices/{device['id']}/key", token=admin).json()["token"]
+    model = api.call("POST", "/api/models", token=admin, json={"name": "m"})
+    assert model.status_code == 201, model.text
+    models = f"/api/models/{model.json()['id']}"
+    uploaded = api.call("POST", f"{models}/versions", token=admin, content=_identity_model(),
+                        headers={"content-type": "application/octet-stream"})  # fmt: skip
+    assert uploaded.status_code == 201, uploaded.text
+    for path in ("/api/models", models, f"{models}/versions", f"{models}/versions/1"):
+        assert api.call("GET", path, token=admin).status_code == 200
+    body = {"name": "z", "device": device["id"], "sensor": sensor, "kind": "ewma"}
+    detector = api.call("POST", "/api/detectors", token=admin, json=body)
+    assert detector.status_code == 201, detector.text
+    detectors = f"/api/detectors/{detector.json()['id']}"
+    for path in ("/api/detectors", detectors):
+        assert api.call("GET", path, token=admin).status_code == 200
+    assert api.call("PATCH", detectors, token=admin, json={"threshold": 5}).status_code == 200
+    body = {"name": "hot", "condition": "value > 5", "select": {"devices": [device["id"]]}}
+    rule = api.call("POST", "/api/rules", token=admin, json=body)
+    assert rule.status_code == 201, rule.text
+    rules = f"/api/rules/{rule.json()['id']}"
+    for path in ("/api/rules", rules, "/api/webhook-secret"):
+        assert api.call("GET", path, token=admin).status_code == 200
+    assert api.call("PATCH", rules, token=admin, json={"severity": "critical"}).status_code == 200
+    assert api.call("POST", "/api/webhook-secret/rotate", token=admin).status_code == 200
+    status, first = api.stream("/api/alerts/stream", token=admin)
+    assert status == 200 and first.startswith(b"retry:")
+    reading = {"sensor_id": sensor, "timestamp": 1_790_000_000, "value": 9.0}
+    assert api.call("POST", "/ingest", token=key, json=reading).status_code == 200
+    found = eventually(
+        lambda: api.call("GET", "/api/alerts", token=admin, params={"rule": rule.json()["id"]}),
+        lambda answer: bool(answer.json()["items"]),
+    )
+    alert = f"/api/alerts/{found.json()['items'][0]['id']}"
+    assert api.call("GET", alert, token=admin).status_code == 200
+    assert api.call("POST", f"{alert}/ack", token=admin).status_code == 200
+    assert api.call("POST", f"{alert}/resolve", token=admin).status_code == 200
+    for path in (detectors, models, rules):
+        assert api.call("DELETE", path, token=admin).status_code == 204
+
+
+def _identity_model() -> bytes:
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["x"], ["y"])], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 4])],
+    )  # fmt: skip
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    return bytes(model.SerializeToString())
+
+
 def test_every_operation_was_called_and_answered_with_success(api: CheckedClient) -> None:
     areas = {name for name in globals() if name.startswith("test_")} - {
         "test_every_operation_was_called_and_answered_with_success",
