@@ -24,7 +24,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from infra.files import write_text, write_zip
+from infra.files import digest, write_text, write_zip
 from infra.needs import needs
 from infra.packages import Pin, requirements_text
 from shared.manifest import FunctionSpec, Manifest
@@ -132,42 +132,53 @@ def _groups(manifest: Manifest, names: list[str]) -> dict[tuple[Pin, ...], list[
     return groups
 
 
+class ActionTooLarge(RuntimeError):
+    """A zip over OpenWhisk's action size limit, naming what to do about it."""
+
+
 def build(manifest: Manifest, out: Path, names: list[str], cache: Path | None = None) -> Built:
     """The zips of `names`. Functions with the same pins share one base zip of their
     virtualenv, written once and copied (the code is appended), so the build compresses each
-    set of dependencies once. A function whose zip would pass the limit gets a zip of its code
-    alone, run on `DIR/openwhisk/image/` (the runtime image with those dependencies)."""
-    every = _groups(manifest, list(manifest.functions))
-    union = {pin for pinned in every for pin in pinned}
+    set of dependencies once. The functions of `custom.stratus.openwhisk.docker` get a zip of
+    their code alone, run on `DIR/openwhisk/image/` (the runtime image with their
+    dependencies); any other zip over the action limit is an error saying so."""
+    docker = sorted(manifest.openwhisk_image_functions)
+    zipped = [name for name in names if name not in docker]
+    union = {pin for pinned in _groups(manifest, [n for n in manifest.functions if n not in docker])
+             for pin in pinned}  # fmt: skip
     venv = runtime_virtualenv(union, cache or default_cache())
     folder = out / "openwhisk"
     folder.mkdir(parents=True, exist_ok=True)
     zips: dict[str, Path] = {}
-    docker: list[str] = []
-    image: set[Pin] = set()
     with tempfile.TemporaryDirectory() as scratch:
-        for index, (pinned, group) in enumerate(sorted(_groups(manifest, names).items())):
+        for index, (pinned, group) in enumerate(sorted(_groups(manifest, zipped).items())):
             base = write_zip(Path(scratch) / f"base-{index}.zip", _venv_entries(venv, list(pinned)))
             for name in group:
                 target = folder / f"{name}.zip"
-                code = _code_entries(manifest, manifest.functions[name])
                 shutil.copyfile(base, target)
-                write_zip(target, code, append=True)
+                write_zip(target, _code_entries(manifest, manifest.functions[name]), append=True)
                 if target.stat().st_size > ACTION_LIMIT_BYTES:
-                    write_zip(target, code)  # the dependencies come from the image
-                    docker.append(name)
-                    image.update(pinned)
+                    raise ActionTooLarge(
+                        f"{target}: {target.stat().st_size / 2**20:.1f} MiB passes OpenWhisk's "
+                        "48 MiB action limit: list the function under "
+                        "custom.stratus.openwhisk.docker in serverless.yml"
+                    )
                 zips[name] = target
+    image = {pin for name in docker for pin in needs(manifest.functions[name], manifest).pins(
+        manifest.root)}  # fmt: skip
+    for name in (n for n in names if n in docker):
+        zips[name] = write_zip(
+            folder / f"{name}.zip", _code_entries(manifest, manifest.functions[name])
+        )
     if docker:
         write_text(folder / "image" / "Dockerfile", _DOCKERFILE)
         write_text(
             folder / "image" / "requirements.txt",
-            requirements_text("OpenWhisk image of " + ", ".join(sorted(docker)), sorted(image)),
+            requirements_text("OpenWhisk image of " + ", ".join(docker), sorted(image)),
         )
-    elif (folder / "image").exists():
-        shutil.rmtree(folder / "image")
+        write_text(folder / "image.tag", digest(folder / "image") + "\n")
     write_text(folder / "README.txt", _README)
-    return Built(zips, tuple(sorted(docker)), tuple(sorted(image)))
+    return Built(zips, tuple(docker), tuple(sorted(image)))
 
 
 _DOCKERFILE = """\

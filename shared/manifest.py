@@ -175,8 +175,23 @@ class Manifest:
     functions: Mapping[str, FunctionSpec]
     topics: Mapping[str, TopicSpec]
     environment: Mapping[str, str]
-    # `custom.stratus.cloudrun` (e.g. `region`), read by the Cloud Run deploy tooling
-    cloudrun: Mapping[str, str] = field(default_factory=dict)
+    # `custom.stratus.cloudrun`: `region`, and `private` (HTTP functions only IAM may call; the
+    # others are public and check their own tokens), read by the Cloud Run deploy tooling
+    cloudrun: Mapping[str, Any] = field(default_factory=dict)
+
+    # `custom.stratus.openwhisk`: `docker` (functions whose dependencies pass the 48 MiB action
+    # limit: their zips hold only their code and run on the generated runtime image)
+    openwhisk: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def openwhisk_image_functions(self) -> frozenset[str]:
+        """Functions deployed on OpenWhisk as code on the runtime image (`openwhisk.docker`)."""
+        return frozenset(str(name) for name in self.openwhisk.get("docker") or ())
+
+    @property
+    def private_functions(self) -> frozenset[str]:
+        """HTTP functions deployed IAM-authenticated (`custom.stratus.cloudrun.private`)."""
+        return frozenset(str(name) for name in self.cloudrun.get("private") or ())
 
     @property
     def subscriptions(self) -> list[SubscriptionSpec]:
@@ -343,6 +358,27 @@ def _function(
     return function
 
 
+def _cloudrun(value: Any, functions: Mapping[str, FunctionSpec]) -> dict[str, Any]:
+    where = "custom.stratus.cloudrun"
+    settings = dict(_mapping(value, where))
+    private = settings.get("private") or []
+    if not isinstance(private, list):
+        raise ManifestError(f"{where}.private must be a list of HTTP function names")
+    for name in private:
+        if name not in functions or not functions[name].routes:
+            raise ManifestError(f"{where}.private: {name!r} is not an HTTP function")
+    return settings
+
+
+def _openwhisk(value: Any, functions: Mapping[str, FunctionSpec]) -> dict[str, Any]:
+    where = "custom.stratus.openwhisk"
+    settings = dict(_mapping(value, where))
+    docker = settings.get("docker") or []
+    if not isinstance(docker, list) or not all(name in functions for name in docker):
+        raise ManifestError(f"{where}.docker must list functions of the manifest")
+    return settings
+
+
 def load(path: str | Path) -> Manifest:
     """Parse and validate the manifest at `path`."""
     path = Path(path)
@@ -389,8 +425,6 @@ def load(path: str | Path) -> Manifest:
         functions=functions,
         topics=topics,
         environment=_environment(provider.get("environment"), "provider.environment"),
-        cloudrun={
-            str(k): str(v)
-            for k, v in _mapping(stratus.get("cloudrun"), "custom.stratus.cloudrun").items()
-        },
+        cloudrun=_cloudrun(stratus.get("cloudrun"), functions),
+        openwhisk=_openwhisk(stratus.get("openwhisk"), functions),
     )
