@@ -245,7 +245,15 @@ class FirestoreStore:
             return fn(_Transaction(store, transaction))
 
         with _translated("transaction"):
-            return cast(T, body(self.client.transaction(max_attempts=max_attempts)))
+            try:
+                return cast(T, body(self.client.transaction(max_attempts=max_attempts)))
+            except ValueError as exc:
+                # the client wraps the last ABORTED of its exhausted retries in a ValueError
+                if isinstance(exc.__cause__, gexc.Aborted):
+                    raise Unavailable(
+                        f"transaction kept conflicting after {max_attempts} attempts; retry"
+                    ) from None
+                raise
 
 
 class _Batch:

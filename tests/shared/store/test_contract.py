@@ -512,15 +512,6 @@ def test_a_transaction_that_keeps_conflicting_is_unavailable(
             "Google's emulator locks what a transaction read: a write between the read and the "
             "commit waits for the lock (and times out) instead of making the commit conflict"
         )
-    if backend(request) == "ours":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="adapter bug: FirestoreStore.run_transaction lets the client's "
-                "ValueError('Failed to commit transaction in N attempts.') through instead of "
-                "Unavailable (a 500 where a retryable 503 is meant)",
-            )
-        )
     store.create(f"{col}/counter", {"n": 0})
     attempts: list[int] = []
 
