@@ -184,11 +184,12 @@ def sensor_fields(body: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
 
 
 def sensor_view(document: Document, device: str) -> dict[str, Any]:
-    """A sensor as the API shows it; `tree_path` is `path/name` (what SenML names may use)."""
+    """A sensor as the API shows it; `tree_path` is `path/name` (what SenML names may use);
+    `derived` only on a detector's score and verdict sensors."""
     data = document.data
     path = data.get("path", "")
     mapping = data.get("mapping") or {}
-    return {
+    view = {
         "id": document.id,
         "device_id": device,
         "name": data.get("name", ""),
@@ -199,3 +200,7 @@ def sensor_view(document: Document, device: str) -> dict[str, Any]:
         "created_at": rfc3339(data.get("created_at")),
         "updated_at": rfc3339(data.get("updated_at")),
     }
+    derived = data.get("derived")
+    if isinstance(derived, dict):  # a detector's score or verdict: {detector, source, series}
+        view["derived"] = {k: derived.get(k) for k in ("detector", "source", "series")}
+    return view

@@ -12,7 +12,7 @@ from shared.http import MAX_JSON_DEPTH, parse_json
 from shared.telemetry import reference, senml
 from shared.telemetry.errors import InvalidReadings
 from shared.telemetry.model import NormalizedMessage, Reading, Source
-from shared.telemetry.sensors import Sensor, SensorDirectory, SensorIndex
+from shared.telemetry.sensors import DERIVED, Sensor, SensorDirectory, SensorIndex
 from shared.telemetry.types import TypeMismatch, canonical_type, coerce
 
 __all__ = [
@@ -228,6 +228,9 @@ class _Job:
         original: Any,
         reject: _Reject,
     ) -> bool:
+        if sensor.derived:
+            reject(f"sensor {sensor.id!r} is {DERIVED}", where, original)
+            return False
         try:
             type_ = canonical_type(sensor.type)
             typed = coerce(value, type_)

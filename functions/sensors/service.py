@@ -98,6 +98,7 @@ class Sensors:
             current = txn.get(path)
             if current is None:
                 raise NotFound(f"no sensor {sensor!r} on device {device!r}")
+            _keep_derived_mapping(current.data, fields)
             merged = {**current.data, **fields}
             if merged.get("name") != current.data.get("name") or merged.get(
                 "path"
@@ -109,8 +110,27 @@ class Sensors:
         return sensor_view(self._load(org, device, sensor), device)
 
     def delete(self, org: str, device: str, sensor: str) -> None:
-        """Delete the sensor with its stored readings and take it out of consumers' grants."""
+        """Delete the sensor with its stored readings and take it out of consumers' grants; a
+        derived sensor goes with its detector only (409)."""
         document = self._load(org, device, sensor)
+        derived = document.data.get("derived")
+        if derived:
+            detector = derived.get("detector") if isinstance(derived, dict) else None
+            raise Conflict(
+                f"sensor {sensor!r} is derived: detector {detector} writes it; delete the "
+                f"detector (DELETE /api/detectors/{detector}), which deletes it"
+            )
         purge_collection(self.store, f"{document.path}/chunks")
         remove_grants(self.store, org, device, sensor)
         self.store.delete(document.path)
+
+
+def _keep_derived_mapping(current: Mapping[str, Any], fields: Mapping[str, Any]) -> None:
+    """A derived sensor may be renamed, described and moved, but its mapping is its detector's
+    (a double score, a boolean verdict): changing it is 409."""
+    if (
+        current.get("derived")
+        and "mapping" in fields
+        and fields["mapping"] != current.get("mapping")
+    ):
+        raise Conflict("the mapping of a derived sensor is fixed by its detector", field="mapping")

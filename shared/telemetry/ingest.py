@@ -22,7 +22,7 @@ from shared.errors import (
 from shared.http import parse_json
 from shared.telemetry import reference, senml
 from shared.telemetry.coalesce import Coalescer, Coalescing, Pending
-from shared.telemetry.sensors import AMBIGUOUS, Sensor, SensorIndex
+from shared.telemetry.sensors import AMBIGUOUS, DERIVED, Sensor, SensorIndex
 from shared.topics import TELEMETRY_RAW
 
 __all__ = [
@@ -226,9 +226,11 @@ def idempotency_key(raw: str | None) -> str | None:
 
 def _sensor_problem(sensors: Mapping[str, Sensor], body: Body) -> StratusError | None:
     for index, sensor in enumerate(body.sensor_ids):
-        if sensor not in sensors:
+        known = sensors.get(sensor)
+        if known is None or known.derived:
+            what = "not a sensor of this device" if known is None else DERIVED
             return PermissionDenied(
-                f"readings[{index}].sensor_id: {sensor[:64]!r} is not a sensor of this device",
+                f"readings[{index}].sensor_id: {sensor[:64]!r} is {what}",
                 field=f"readings[{index}].sensor_id",
             )
     if not body.names:
@@ -247,4 +249,6 @@ def _sensor_problem(sensors: Mapping[str, Sensor], body: Body) -> StratusError |
                 f"{field}: {name[:64]!r} matches several sensors of this device; use the tree path",
                 field=field,
             )
+        if isinstance(found, Sensor) and found.derived:
+            return PermissionDenied(f"{field}: {name[:64]!r} is {DERIVED}", field=field)
     return None

@@ -18,6 +18,7 @@ from shared.store import Document, Query, Store
 
 __all__ = [
     "AMBIGUOUS",
+    "DERIVED",
     "CachedSensorDirectory",
     "Sensor",
     "SensorDirectory",
@@ -28,19 +29,21 @@ __all__ = [
 ]
 
 AMBIGUOUS = "ambiguous"  # SensorIndex.match: the name fits several sensors
+DERIVED = "a derived sensor (a detector's score or verdict): only its detector writes it"
 
 
 @dataclass(frozen=True, slots=True)
 class Sensor:
     """A sensor as ingest and the normalizer need it: `path` is its folder in the device's
     sensor tree ("front/left", "" at the root), `type` its mapping type, `unit` its optional
-    unit."""
+    unit; `derived` when a detector writes it (its score or verdict): devices cannot."""
 
     id: str
     name: str
     path: str = ""
     type: str = "double"
     unit: str | None = None
+    derived: bool = False
 
     @property
     def tree_path(self) -> str:
@@ -117,13 +120,16 @@ def sensor_from_document(document: Document) -> Sensor:
         path=str(data.get("path") or ""),
         type=str(mapping.get("type") or "double"),
         unit=unit if isinstance(unit, str) and unit else None,
+        derived=bool(data.get("derived")),
     )
 
 
 def load_sensors(store: Store, org: str, device: str) -> dict[str, Sensor]:
     """Every sensor of `orgs/{org}/devices/{device}/sensors`, by id (empty for an unknown
     device)."""
-    query = Query(f"orgs/{org}/devices/{device}/sensors", select=("name", "path", "mapping"))
+    query = Query(
+        f"orgs/{org}/devices/{device}/sensors", select=("name", "path", "mapping", "derived")
+    )
     return {doc.id: sensor_from_document(doc) for doc in store.query(query).documents}
 
 
