@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
 
-# Debian packages: the MQTT broker the emulator runs, and its command-line clients.
-DEBIAN_PACKAGES=(mosquitto mosquitto-clients)
+# Debian packages: the MQTT broker the emulator runs, and its command-line clients; the browser
+# the console's tests drive (Playwright launches /usr/bin/chromium: its own download cannot work).
+DEBIAN_PACKAGES=(mosquitto mosquitto-clients chromium)
 # Debian's own python3 comes without what `python3 -m venv` needs: python3-venv brings it.
 "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || DEBIAN_PACKAGES+=(python3-venv)
 

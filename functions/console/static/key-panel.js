@@ -72,7 +72,7 @@ export function KeyPanel({ kind, owner }) {
     ${confirming && html`<${Confirm} open=${true} title=${`Rotate the key of ${owner.name}?`}
       confirmLabel="Rotate key" busyLabel="Rotating…" action=${rotate}
       onConfirm=${() => rotate.run()} onCancel=${() => setConfirming(false)}>
-      <p class="warning"><strong>The current key stops working.</strong> Within a few seconds
+      <p class="caution"><strong>The current key stops working.</strong> Within a few seconds
         everything still using it — ${kind === "device" ? "the device itself, its gateway or scripts sending its data over HTTP and MQTT" : "every application reading with it"} — is refused (403)
         until it is given the new key, shown here next. This cannot be undone.</p>
     <//>`}

@@ -51,8 +51,10 @@ function DetectorRow({ detector: d, onChanged, onDelete }) {
     <td>${d.name}</td>
     <td><a href=${href("devices", d.device, "sensors", d.sensor)}>sensor ${d.sensor.slice(0, 8)}</a></td>
     <td>${d.kind}</td><td>${d.threshold}</td><td>${d.enabled ? "enabled" : "disabled"}</td>
-    <td><a href=${href("devices", d.device, "sensors", d.score_sensor)}>score</a>,
-      <a href=${href("devices", d.device, "sensors", d.anomaly_sensor)}>anomaly</a></td>
+    <td><a href=${href("devices", d.device, "sensors", d.score_sensor)}
+        aria-label=${`Score sensor of ${d.name}`}>score</a>${", "}<a
+        href=${href("devices", d.device, "sensors", d.anomaly_sensor)}
+        aria-label=${`Anomaly sensor of ${d.name}`}>anomaly</a></td>
     <td class="row-actions">
       <${Button} busy=${toggle.busy} busyLabel="Saving…" aria-label=${`${d.enabled ? "Disable" : "Enable"} detector ${d.name}`}
         onClick=${() => toggle.run()}>${d.enabled ? "Disable" : "Enable"}<//>

@@ -24,8 +24,8 @@ function ConditionError({ error, condition, id }) {
   if (!column) return html`<p class="field-error" id=${id}>${error.message}</p>`;
   const { line, caret } = caretAt(condition, column);
   return html`<div class="field-error" id=${id}>
-    <p>Column ${column}: ${error.message}</p>
-    <pre class="caret" aria-hidden="true">${line}\n${caret}</pre>
+    <p>Column ${column}: ${error.message.replace(/^condition: (column \d+: )?/, "")}</p>
+    <pre class="caret" aria-hidden="true">${`${line}\n${caret}`}</pre>
   </div>`;
 }
 
@@ -61,8 +61,8 @@ function CreateRule({ onCreated }) {
           value=${form.condition} onInput=${(e) => field("condition")(e.currentTarget.value)}
           aria-invalid=${bad ? "true" : undefined}
           aria-describedby=${bad ? "rule-condition-hint rule-condition-error" : "rule-condition-hint"}></textarea>
-        <p class="hint" id="rule-condition-hint">For example <code>value > 30</code>,
-          <code>avg(value, 5m) > 25 and unit == "°C"</code> or <code>deadman(10m)</code>.</p>
+        <p class="hint" id="rule-condition-hint">For example <code>value > 30</code>, <code
+          >avg(value, 5m) > 25 and unit == "°C"</code> or <code>deadman(10m)</code>.</p>
         ${bad && html`<${ConditionError} error=${action.error} condition=${form.condition} id="rule-condition-error" />`}
       </div>
       <${Select} label="Applies to" name="target" field="select" value=${form.target} onValue=${field("target")}

@@ -135,7 +135,7 @@ export function SensorPage({ params }) {
   }, [raw, intervals, mode, now, range]);
   const download_ = useAction(async () => {
     const span = bounds(range);
-    const result = await csv(path, span, mode === "agg" ? "mean" : null, interval, (n) => setProgress(n));
+    const result = await csv(path, span, (n) => setProgress(n));
     download(`${fileSafe(sensor.name)}-${fileSafe(dateTime(span.from))}.csv`, result.text, "text/csv");
     return result;
   });
@@ -179,7 +179,7 @@ export function SensorPage({ params }) {
       <${Readings} rows=${rows} columns=${columns} unit=${unit} />
       <div class="actions">
         <${Button} busy=${download_.busy} busyLabel=${`Downloading CSV… ${progress} rows`}
-          onClick=${() => { setProgress(0); download_.run(); }} disabled=${!ready}>Download CSV<//>
+          onClick=${() => { setProgress(0); download_.run(); }} disabled=${!ready}>Download readings (CSV)<//>
       </div>
       ${download_.done && download_.done.rows !== undefined && html`<${Status}>CSV downloaded: ${download_.done.rows} rows.<//>`}
       <${ErrorNote} error=${download_.error} />

@@ -61,14 +61,13 @@ export async function aggregates(path, range, every) {
   return [...rows.values()].sort((a, b) => a[0] - b[0]);
 }
 
-/** The whole range as one CSV text, reading page after page (`progress(rows)` after each). */
-export async function csv(path, range, agg, every, progress) {
+/** Every reading of the range as one CSV text, page after page (`progress(rows)` after each). */
+export async function csv(path, range, progress) {
   let cursor;
   let text = "";
   let rows = 0;
   for (;;) {
     const query = { ...params(range), format: "csv", limit: 10000, cursor };
-    if (agg) Object.assign(query, { agg, every });
     const response = await call("GET", `${path}/data`, { query, raw: true });
     const body = await response.text();
     const cut = body.indexOf("\r\n") + 2; // after the header line (quoted values may hold CRLF)
