@@ -79,7 +79,9 @@ def run_baseline(scenario: Any, config: Any, processes: int = 1) -> tuple[str, A
 
         return NAME, run_plain(scenario.qos, config, processes)
     with functions_framework_echo() as url:
-        base = dataclasses.replace(config, target=url, password=None, options={}, mqtt=None)
+        base = dataclasses.replace(
+            config, target=url, password=None, options={}, mqtt=None, store=None
+        )
         return "functions-framework echo", run_processes(Trivial(), base, processes)
 
 

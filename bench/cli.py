@@ -12,7 +12,16 @@ import shlex
 import sys
 from collections.abc import Sequence
 
-from bench.commands import coldstart, detect, emulators, report, run, scenarios, suite
+from bench.commands import (
+    aggregate,
+    coldstart,
+    detect,
+    emulators,
+    report,
+    run,
+    scenarios,
+    suite,
+)
 from bench.commands.base import Command
 
 __all__ = ["COMMANDS", "main"]
@@ -26,6 +35,7 @@ COMMANDS: tuple[Command, ...] = (
     coldstart.COMMAND,
     emulators.COMMAND,
     detect.COMMAND,
+    aggregate.COMMAND,
 )
 
 

@@ -44,6 +44,8 @@ class LoadConfig:
     password: str | None = None
     options: dict[str, str] = field(default_factory=dict)
     mqtt: str | None = None  # the broker as host:port, for MQTT scenarios
+    store: str | None = None  # the emulator's Firestore (host:port), for store figures
+    project: str = ""
     worker: int = 0  # this process' index when several share the load
     workers: int = 1
 
@@ -274,7 +276,7 @@ async def open_context(
             client, http, config.target, config.username, config.password,
             dict(config.options), config.max_vus, dict(state) if state is not None else {},
             mqtt=config.mqtt, timeout=config.timeout, worker=config.worker,
-            workers=config.workers,
+            workers=config.workers, store=config.store, project=config.project,
         )  # fmt: skip
 
 

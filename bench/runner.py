@@ -93,7 +93,7 @@ def run_one(config: RunConfig) -> RunOutcome:
     `bench.stratus_api.SetupError` when the target refuses the setup (or has no broker).
     """
     from bench import cost, profiles, report
-    from bench.endpoints import broker_address
+    from bench.endpoints import broker_address, emulator_endpoints
     from bench.load import LoadConfig
     from bench.parallel import run_processes
     from bench.registry import get
@@ -107,10 +107,12 @@ def run_one(config: RunConfig) -> RunOutcome:
     mqtt = None
     if scenario.transport == "mqtt":
         mqtt = broker_address(config.mqtt, config.data_dir, config.target)
+    endpoints = emulator_endpoints(config.data_dir, config.target)
     load_config = LoadConfig(
         config.target, profile, timeout=config.timeout, think=config.think,
         concurrency=config.concurrency, progress=config.progress, username=config.username,
         password=config.password, options=dict(config.options), mqtt=mqtt,
+        store=endpoints.get("firestore"), project=str(endpoints.get("project", "")),
     )  # fmt: skip
     described = {
         "target": config.target, "mqtt": mqtt, "profile": name, "points": profile.points,
@@ -167,6 +169,12 @@ def _cost(result: dict[str, Any], cpu: float, *, measured: bool) -> dict[str, An
         store_reads=per["store_reads"] * requests,
         store_writes=per["store_writes"] * requests, cpu_seconds=cpu,
     )  # fmt: skip
+    stored = (result.get("e2e") or {}).get("store")
+    if stored:  # measured in the store: what the platform really wrote and published
+        counts.store_writes = stored["documents"]
+        counts.bus_messages = 4 * stored["messages"]  # raw + normalized: publish and push each
+        counts.requests = requests + 2 * stored["messages"]  # pushes are billed requests too
     projected = cost.project(counts, cost.load_prices())
     projected["cpu_measured"] = measured
+    projected["store_measured"] = bool(stored)
     return projected

@@ -43,6 +43,8 @@ class Context:
     timeout: float = 30.0  # per request, seconds
     worker: int = 0  # this load generator process (0 .. workers - 1)
     workers: int = 1
+    store: str | None = None  # the emulator's Firestore (host:port) when it is the target
+    project: str = ""
 
     def option(self, name: str, default: Any) -> Any:
         """`--option name=value`, converted to the type of `default`."""

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bench import stratus_api as api
+from bench.layout import org_of, store_figures
 from bench.metrics import Recorder, success_key
 from bench.scenario import Context
 
@@ -85,10 +86,15 @@ class StoredReadings:
             stored, published, idle=ctx.option("e2e_idle", 15.0),
             limit=ctx.option("e2e_wait", 60.0),
         )  # fmt: skip
-        return end_to_end(
+        figures = end_to_end(
             published, recorder.requests * batch, arrived, started_at, arrived_at,
             time.time() - began, "stored",
         )  # fmt: skip
+        if ctx.store and ctx.state.get("admin_token"):  # the emulator: count what it wrote
+            org = org_of(ctx.state["admin_token"])
+            figures["store"] = await store_figures(ctx.store, ctx.project, org, devices)
+            figures["duplicated"] = figures["store"]["duplicated"]
+        return figures
 
 
 async def _count(ctx: Context, device: dict[str, Any], window: dict[str, str]) -> int:

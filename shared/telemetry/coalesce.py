@@ -16,6 +16,7 @@ from shared.bus import Bus
 from shared.errors import Unavailable
 
 __all__ = [
+    "DEFAULT_IN_FLIGHT",
     "DEFAULT_MAX_BODIES",
     "DEFAULT_MAX_BYTES",
     "DEFAULT_WINDOW_MS",
@@ -33,16 +34,20 @@ DEFAULT_WINDOW_MS = 5.0
 # coalesced message is never split, so an idempotency key's readings stay in one message.
 DEFAULT_MAX_BYTES = 256 * 1024
 DEFAULT_MAX_BODIES = 1000
+DEFAULT_IN_FLIGHT = 2
 
 
 @dataclass(frozen=True, slots=True)
 class Coalescing:
-    """How long a window stays open (ms, 0 = one message per request, as without coalescing)
-    and how much it holds: `STRATUS_INGEST_WINDOW_MS`, `..._WINDOW_BYTES`, `..._WINDOW_BODIES`."""
+    """How long a window stays open at most (ms, 0 = one message per request, as without
+    coalescing), how much it holds, and how many messages may be unconfirmed before new bodies
+    wait for a window (0: every body waits for its window): `STRATUS_INGEST_WINDOW_MS`,
+    `..._WINDOW_BYTES`, `..._WINDOW_BODIES`, `STRATUS_INGEST_IN_FLIGHT`."""
 
     window_ms: float = DEFAULT_WINDOW_MS
     max_bytes: int = DEFAULT_MAX_BYTES
     max_bodies: int = DEFAULT_MAX_BODIES
+    in_flight: int = DEFAULT_IN_FLIGHT
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Coalescing:
@@ -62,6 +67,7 @@ class Coalescing:
             number("STRATUS_INGEST_WINDOW_MS", DEFAULT_WINDOW_MS, 0, 1000),
             int(number("STRATUS_INGEST_WINDOW_BYTES", DEFAULT_MAX_BYTES, 1024, 4 * 1024 * 1024)),
             int(number("STRATUS_INGEST_WINDOW_BODIES", DEFAULT_MAX_BODIES, 1, 100_000)),
+            int(number("STRATUS_INGEST_IN_FLIGHT", DEFAULT_IN_FLIGHT, 0, 64)),
         )
 
     @property
@@ -118,11 +124,14 @@ class _Window:
 class Coalescer:
     """Collects pending bodies per organisation and publishes each window as one message.
 
-    A window opens with its first body and is published `window_ms` later by one flusher thread
-    (started on first use), or at once by the request that fills it (`max_bodies`, or
-    `max_bytes` of entries). A window of one body is published as today (its own format, the
-    body as data); more make a `batch` message. Each body's future follows its message's: a
-    failed publish fails exactly the bodies of that message. Nothing outlives the futures.
+    Group commit: while fewer than `in_flight` of its messages are unconfirmed, a body is
+    published at once (no wait at low load); otherwise it joins its organisation's window, which
+    is published when a message is confirmed, when it is full (`max_bodies`, or `max_bytes` of
+    entries: by the request that fills it) or `window_ms` after it opened (by one flusher
+    thread, started on first use), whichever comes first. The busier the bus, the more bodies
+    share a message. A window of one body is published as today (its own format, the body as
+    data); more make a `batch` message. Each body's future follows its message's: a failed
+    publish fails exactly the bodies of that message. Nothing outlives the futures.
     """
 
     def __init__(
@@ -141,9 +150,11 @@ class Coalescer:
         self._lock = threading.Condition(threading.Lock())
         self._thread: threading.Thread | None = None
         self._closed = False
+        self._in_flight = 0
 
     def add(self, pending: Pending) -> None:
-        """Hold `pending` for its organisation's window (publishing a window it fills)."""
+        """Publish `pending` at once when the bus has room, else hold it for its organisation's
+        window (publishing a window it fills)."""
         cost = len(pending.body) + 160
         full: list[_Window] = []
         with self._lock:
@@ -166,8 +177,10 @@ class Coalescer:
             if (
                 len(window.entries) >= self.config.max_bodies
                 or window.size >= self.config.max_bytes
+                or self._in_flight + len(full) < self.config.in_flight  # the bus has room
             ):
                 full.append(self._open.pop(pending.org))
+            self._in_flight += len(full)
         for each in full:
             self._publish(each)
 
@@ -176,8 +189,20 @@ class Coalescer:
         with self._lock:
             windows = list(self._open.values())
             self._open.clear()
+            self._in_flight += len(windows)
         for window in windows:
             self._publish(window)
+
+    def _confirmed(self) -> None:
+        """A message is answered: the oldest open window goes now if the bus has room."""
+        with self._lock:
+            self._in_flight -= 1
+            ready = None
+            if self._open and self._in_flight < self.config.in_flight:
+                ready = self._open.pop(next(iter(self._open)))
+                self._in_flight += 1
+        if ready is not None:
+            self._publish(ready)
 
     def close(self) -> None:
         """Publish what is open and stop the flusher; later bodies get Unavailable."""
@@ -206,10 +231,12 @@ class Coalescer:
                 due = [w for w in self._open.values() if w.deadline <= now]
                 for window in due:
                     del self._open[window.org]
+                self._in_flight += len(due)
             for window in due:
                 self._publish(window)
 
     def _publish(self, window: _Window) -> None:
+        """Publish a window taken out of `_open` (and counted in `_in_flight`)."""
         entries = window.entries
         data, attributes = _message(entries, self.transport)
         try:
@@ -220,6 +247,7 @@ class Coalescer:
             )
             for pending in entries:
                 pending.future.set_exception(error)
+            self._confirmed()
             return
 
         def done(future: Future[str]) -> None:
@@ -228,10 +256,11 @@ class Coalescer:
                 _log.warning("a message of %d coalesced bodies failed: %s", len(entries), error)
                 for pending in entries:
                     pending.future.set_exception(error)
-                return
-            message_id = future.result()
-            for pending in entries:
-                pending.future.set_result(message_id)
+            else:
+                message_id = future.result()
+                for pending in entries:
+                    pending.future.set_result(message_id)
+            self._confirmed()
 
         published.add_done_callback(done)
 

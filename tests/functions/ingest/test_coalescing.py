@@ -35,7 +35,7 @@ S = 10**9
 class Door:
     """Ingest with coalescing on a MemoryBus; a window publishes when `bodies` requests hold."""
 
-    def __init__(self, bodies: int, window_ms: float = 60_000) -> None:
+    def __init__(self, bodies: int, window_ms: float = 60_000, in_flight: int = 0) -> None:
         self.keys = KeySet.from_private_key(ec.generate_private_key(ec.SECP256R1()))
         self.directory = Directory()
         self.bus = MemoryBus(topics={RAW_TOPIC})
@@ -43,7 +43,7 @@ class Door:
             self.bus,
             Authenticator(self.directory.version, keys=self.keys, cache_seconds=0),
             CachedSensorDirectory(self.directory.lookup, ttl=60, min_age=0),
-            coalescing=Coalescing(window_ms, max_bodies=bodies),
+            coalescing=Coalescing(window_ms, max_bodies=bodies, in_flight=in_flight),
         )
         self.app = HttpFunction("ingest", build_router(lambda: self.ingest))
         self.token = issue_device_token(DEVICE, ORG, 1, 1_700_000_000, keys=self.keys)
@@ -177,7 +177,7 @@ def entry_list(message: Published) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("bodies", [2, 5])
 def test_every_request_is_in_exactly_one_message(bodies: int) -> None:
-    door = Door(bodies=bodies, window_ms=1)
+    door = Door(bodies=bodies, window_ms=1, in_flight=1)
     answers = concurrently([lambda n=n: door.post(readings(n), f"q{n}") for n in range(20)])
     assert [a.status for a in answers] == [200] * 20
     ids = []

@@ -4,6 +4,7 @@ flushed; one body alone keeps today's message; a failed publish fails exactly it
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from concurrent.futures import Future
 
 import orjson
@@ -32,7 +33,9 @@ def pending(org: str = A, device: str = "d1", n: int = 0, key: str | None = None
 
 
 def coalescer(bus: MemoryBus, window_ms: float = 60_000, **bounds: int) -> Coalescer:
-    return Coalescer(bus, TOPIC, "http", Coalescing(window_ms, **bounds), clock=Clock())
+    """Windows that wait for their time, size or a flush (in_flight 0: never published early)."""
+    config = Coalescing(window_ms, **({"in_flight": 0} | bounds))
+    return Coalescer(bus, TOPIC, "http", config, clock=Clock())
 
 
 def test_two_organisations_never_share_a_message() -> None:
@@ -117,7 +120,7 @@ def test_the_byte_bound_publishes_the_window_before_it_would_overflow() -> None:
 
 def test_a_window_is_published_once_it_is_due() -> None:
     bus = MemoryBus()
-    c = Coalescer(bus, TOPIC, "http", Coalescing(window_ms=2))  # the real clock and thread
+    c = Coalescer(bus, TOPIC, "http", Coalescing(window_ms=2, in_flight=0))  # real clock
     bodies = [pending(n=n) for n in range(3)]
     for each in bodies:
         c.add(each)
@@ -167,6 +170,46 @@ def test_after_close_nothing_is_held() -> None:
         c.add(pending(n=2))
 
 
+class HeldBus(MemoryBus):
+    """A bus whose confirmations wait until `release()`: messages stay in flight."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held: list[tuple[Future[str], Future[str]]] = []
+
+    def publish(self, topic: str, data: bytes, attributes: Mapping[str, str]) -> Future[str]:
+        inner, outer = super().publish(topic, data, attributes), Future[str]()
+        self.held.append((inner, outer))
+        return outer
+
+    def release(self) -> None:
+        held, self.held = self.held, []
+        for inner, outer in held:
+            outer.set_result(inner.result(0))
+
+
+def test_bodies_go_at_once_while_the_bus_has_room_then_share_the_next_message() -> None:
+    bus = HeldBus()
+    c = Coalescer(bus, TOPIC, "http", Coalescing(60_000, in_flight=2), clock=Clock())
+    first, second, *rest = [pending(n=n) for n in range(5)]
+    c.add(first)
+    c.add(second)
+    assert len(bus.published) == 2  # each alone, at once: no wait at low load
+    for each in rest:
+        c.add(each)
+    assert len(bus.published) == 2  # two unconfirmed: the others wait in a window
+    bus.release()  # a confirmation lets the waiting window go
+    assert len(bus.published) == 3
+    assert [e["request_id"] for e in orjson.loads(bus.published[2].data)] == [
+        "req-2",
+        "req-3",
+        "req-4",
+    ]
+    bus.release()
+    assert all(p.future.result(0) for p in [first, second, *rest])
+    c.close()
+
+
 def test_concurrent_adders_lose_and_repeat_nothing() -> None:
     bus = MemoryBus()
     c = Coalescer(bus, TOPIC, "http", Coalescing(window_ms=1, max_bodies=16))
@@ -199,10 +242,10 @@ def test_concurrent_adders_lose_and_repeat_nothing() -> None:
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        ({}, Coalescing(5.0, 256 * 1024, 1000)),
-        ({"STRATUS_INGEST_WINDOW_MS": "0"}, Coalescing(0.0, 256 * 1024, 1000)),
-        ({"STRATUS_INGEST_WINDOW_MS": "2.5", "STRATUS_INGEST_WINDOW_BODIES": "50"},
-         Coalescing(2.5, 256 * 1024, 50)),
+        ({}, Coalescing(5.0, 256 * 1024, 1000, 2)),
+        ({"STRATUS_INGEST_WINDOW_MS": "0"}, Coalescing(0.0, 256 * 1024, 1000, 2)),
+        ({"STRATUS_INGEST_WINDOW_MS": "2.5", "STRATUS_INGEST_WINDOW_BODIES": "50",
+          "STRATUS_INGEST_IN_FLIGHT": "0"}, Coalescing(2.5, 256 * 1024, 50, 0)),
     ],
 )  # fmt: skip
 def test_settings_from_the_environment(env: dict[str, str], expected: Coalescing) -> None:
