@@ -34,7 +34,7 @@ function useSession() {
 
 function AlertBadge() {
   const alerts = useAlertCount();
-  if (alerts.open === null) return null;
+  if (alerts.open === null) return alerts.error ? html`<span class="badge">count unavailable</span>` : null;
   const text = `${alerts.open}${alerts.more ? "+" : ""} open`;
   return html`<span class=${alerts.open ? "badge hot" : "badge"}>${text}</span>`;
 }

@@ -16,7 +16,7 @@ const names = new Map(); // device id -> name, "device/sensor" -> sensor name
 
 async function nameOf(device, sensor) {
   if (!names.has(device)) {
-    names.set(device, get(`/api/devices/${device}`).then((a) => a.result.name, () => device));
+    names.set(device, get(`/api/devices/${device}`).then((a) => a.result.name, () => `${device} (deleted?)`));
   }
   const key = `${device}/${sensor}`;
   if (!names.has(key)) {
@@ -70,6 +70,7 @@ export function AlertsPage() {
       <${Button} busy=${alerts.loading && alerts.data !== undefined} busyLabel="Refreshing…" onClick=${alerts.reload}>Refresh<//>
     </div>
     <${Status}>${LIVE[count.live] || ""}<//>
+    <${ErrorNote} error=${count.error} />
     ${note && html`<${Status}>${note}<//>`}
     <${Loading} state=${alerts} what="alerts" />
     ${alerts.data && (alerts.data.items.length === 0 ? html`<p>No ${state || ""} alerts.</p>` : html`<${TableRegion} label="Alerts"><table>

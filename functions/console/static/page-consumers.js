@@ -52,7 +52,7 @@ function useSensorNames(grants) {
         const found = { [device]: d.result.name };
         for (const s of sensors) found[`${device}/${s.id}`] = s.tree_path || s.name;
         setNames((n) => ({ ...n, ...found }));
-      }, () => {});
+      }, (error) => { if (live) setNames((n) => ({ ...n, [device]: `${device} (name unavailable: ${error.message})` })); });
     }
     return () => { live = false; };
   }, [grants.join(",")]);

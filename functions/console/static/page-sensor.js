@@ -104,7 +104,7 @@ export function SensorPage({ params }) {
   useEffect(() => { setRaw({ points: new Map(), more: false }); load(); }, [load]);
   useEffect(() => {
     if (!sensor) return;
-    get(`${path}/data/latest`).then((a) => a.data[0] && setLatest(a.data[0]), () => {});
+    get(`${path}/data/latest`).then((a) => a.data[0] && setLatest(a.data[0]), setLoadError);
   }, [sensor, path]);
   const soon = () => { clearTimeout(reloadTimer.current); reloadTimer.current = setTimeout(load, 1000); };
   useEffect(() => {
