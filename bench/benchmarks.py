@@ -268,10 +268,85 @@ def _answer(row: dict[str, Any]) -> str:
     return str(row.get("outcome", "-")).replace("|", "/")
 
 
+def _run(by: dict[str, list[dict[str, Any]]], scenario: str, profile: str | None = None,
+         batch: int | None = None) -> dict[str, Any] | None:  # fmt: skip
+    for r in by.get(scenario, []):
+        if (profile is None or r.get("profile") == profile) and (
+            batch is None or int(_readings(r)) == batch
+        ):
+            return r
+    return None
+
+
+def _targets(by: dict[str, list[dict[str, Any]]], aggregate: dict[str, Any] | None) -> list[str]:
+    """Issue 16's table: each figure of this run next to its goal."""
+    single = _run(by, "ingest-single", "linear")
+    batch = _run(by, "ingest-batch", batch=100)
+    query = _run(by, "query-range")
+    open_loop = _run(by, "ingest-single", "rate")
+    rows: list[list[str]] = []
+    e2e = (single or {}).get("e2e") or {}
+    base = ((single or {}).get("baseline") or {}).get("throughput_rps")
+    rows.append(
+        [
+            "single-reading ingest: stored/s / functions-framework echo req/s",
+            f"{e2e.get('per_second', '-')} / {_num(base)} = "
+            f"{_num(e2e['per_second'] / base, 3) if e2e and base else '-'}",
+            ">= 1.0",
+        ]
+    )
+    rows.append(
+        [
+            "batches of 100: readings stored/s",
+            _num(((batch or {}).get("e2e") or {}).get("per_second")),
+            ">= 20,000",
+        ]
+    )
+    ratio = (((query or {}).get("baseline") or {}).get("ratios") or {}).get("throughput")
+    rows.append(["query, range of 1,000 readings / echo req/s", _num(ratio, 3), ">= 0.5"])
+    server = (aggregate or {}).get("server_ms") or {}
+    rows.append(
+        [
+            "1-day per-minute aggregate, server time p50 (p95)",
+            f"{_ms(server.get('p50'))} ({_ms(server.get('p95'))}) ms" if server else "-",
+            "<= 50 ms",
+        ]
+    )
+    p99 = ((open_loop or {}).get("latency_ms") or {}).get("p99")
+    rows.append(
+        [
+            "single reading, open loop 200 req/s: p99 latency",
+            f"{_ms(p99)} ms" if p99 else "-",
+            "<= 25 ms",
+        ]
+    )
+    usd = ((single or {}).get("cost") or {}).get("per_million_readings")
+    rows.append(["cost projection, USD per million single readings", _num(usd, 3), "<= 0.5"])
+    runs = [r for runs in by.values() for r in runs if r.get("e2e")]
+    lost = sum(int(r["e2e"].get("lost", 0)) for r in runs)
+    twice = sum(int(r["e2e"].get("duplicated", 0)) for r in runs)
+    rows.append(["readings lost / stored twice, all runs", f"{lost} / {twice}", "0 / 0"])
+    return [*_table(["figure", "this run", "goal"], "--- ---: ---", rows), ""]
+
+
+def keep_sections(before: str, document: str) -> str:
+    """`document` with the sections other commands splice in (anomaly detection) carried over
+    from the file it replaces."""
+    from bench import detect
+
+    if detect.HEADING in before and detect.HEADING not in document:
+        rest = before.split(detect.HEADING, 1)[1]
+        after = rest.find("\n## ")
+        section = detect.HEADING + (rest[:after] if after >= 0 else rest)
+        return detect.splice(document, [*section.rstrip("\n").split("\n"), ""])
+    return document
+
+
 def render(results: list[dict[str, Any]], coldstart: list[dict[str, Any]] | None = None,
-           suite: dict[str, Any] | None = None,
-           emulators: dict[str, Any] | None = None) -> str:  # fmt: skip
-    """The whole BENCHMARKS.md (`emulators`: the latest `python -m bench emulators` result)."""
+           suite: dict[str, Any] | None = None, emulators: dict[str, Any] | None = None,
+           aggregate: dict[str, Any] | None = None) -> str:  # fmt: skip
+    """The whole BENCHMARKS.md (`emulators`: the latest `python -m bench emulators` result;
+    `aggregate`: `python -m bench aggregate`'s)."""
     by = _by_name(results)
     info = results[0]["machine"] if results else {}
     machine = f"one machine, {info.get('cpus')} CPUs" if info else "one machine"
@@ -298,11 +373,16 @@ def render(results: list[dict[str, Any]], coldstart: list[dict[str, Any]] | None
     failures = suite.get("failures") or {}
     if failures:
         lines += ["Runs that failed: " + "; ".join(f"{k}: {v}" for k, v in failures.items()), ""]
+    lines += ["## Targets of issue 16 (this run)", "", *_targets(by, aggregate)]
     lines += ["## Ingest: HTTP and MQTT", "", *_ingest(by)]
     lines += ["## Query", "", *_plain(by, QUERY, True)]
     lines += ["## API scenarios", "", *_plain(by, API, True)]
     lines += ["## Next to the TUM study", "", *_study(by, machine)]
     lines += ["## Cost projection", "", *_costs(results)]
+    if aggregate:
+        from bench.aggregate import section as aggregate_section
+
+        lines += aggregate_section(aggregate)
     lines += ["## Cold start and memory per function", "", *_coldstart(coldstart)]
     if emulators:
         from bench.emulators import section

@@ -31,15 +31,19 @@ def _main(args: argparse.Namespace, command: str) -> int:
         print(f"no results under {folder}", file=sys.stderr)
         return 1
     extra = {}
-    for name in ("coldstart", "suite"):
+    for name in ("coldstart", "suite", "aggregate"):
         path = folder / f"{name}.json"
         extra[name] = json.loads(path.read_text()) if path.exists() else None
     # `python -m bench emulators` writes its own result (next to the suites unless told otherwise)
     emulators = folder / "emulators.json"
     emulators = emulators if emulators.exists() else RESULTS / "emulators.json"
     extra["emulators"] = json.loads(emulators.read_text()) if emulators.exists() else None
-    document = benchmarks.render(results, extra["coldstart"], extra["suite"], extra["emulators"])
-    Path(args.output).write_text(document)
+    document = benchmarks.render(
+        results, extra["coldstart"], extra["suite"], extra["emulators"], extra["aggregate"]
+    )
+    output = Path(args.output)
+    before = output.read_text() if output.exists() else ""
+    output.write_text(benchmarks.keep_sections(before, document))
     print(f"{args.output}: {len(results)} scenario runs from {folder}", file=sys.stderr)
     return 0
 

@@ -35,6 +35,7 @@ PLAN: list[Planned] = [
     ("sensor-create", "sprint", False, ()),
     ("sensor-get", "linear", False, ()),
     ("ingest-single", "linear", True, ()),
+    ("ingest-single", "rate", False, ("rate=200",)),  # open loop: latency at 200 req/s
     ("ingest-batch", "linear", False, ("batch=10",)),
     ("ingest-batch", "linear", True, ("batch=100",)),
     ("ingest-batch", "linear", False, ("batch=1000",)),
@@ -54,6 +55,8 @@ def _arguments(suite: argparse.ArgumentParser) -> None:
     suite.add_argument("--only", action="append", default=[], help="only these scenarios")
     suite.add_argument("--no-baseline", action="store_true", help="skip the baselines")
     suite.add_argument("--no-coldstart", action="store_true", help="skip the cold starts")
+    suite.add_argument("--no-aggregate", action="store_true",
+                       help="skip the 1-day aggregate timing (bench aggregate)")  # fmt: skip
     suite.add_argument("--option", action="append", default=[], metavar="NAME=VALUE")
     suite.add_argument("--processes", type=int, default=1)
     suite.add_argument("--results", help="folder (default bench/results/suite-<stamp>)")
@@ -63,7 +66,7 @@ def _arguments(suite: argparse.ArgumentParser) -> None:
 
 def _plan(args: argparse.Namespace) -> list[Planned]:
     chosen = [p for p in PLAN if not args.only or p[0] in args.only]
-    unknown = set(args.only) - {p[0] for p in PLAN}
+    unknown = set(args.only) - {p[0] for p in PLAN} - {"aggregate"}
     if unknown:
         raise SystemExit(f"--only: unknown scenarios {sorted(unknown)}")
     return [(s, args.profile or p, b and not args.no_baseline, o) for s, p, b, o in chosen]
@@ -93,6 +96,17 @@ def _emulator_env(endpoints: dict[str, Any]) -> Iterator[None]:
                 os.environ[k] = v
 
 
+def _emulators(out: Path) -> dict[str, Any] | None:
+    """The latest `python -m bench emulators` result, if any (its section is kept)."""
+    from bench.runner import RESULTS
+
+    for path in (out / "emulators.json", RESULTS / "emulators.json"):
+        if path.exists():
+            found: dict[str, Any] = json.loads(path.read_text())
+            return found
+    return None
+
+
 def _main(args: argparse.Namespace, command: str) -> int:
     from bench import benchmarks, coldstart, report
     from bench.commands.run import parse_options
@@ -118,9 +132,11 @@ def _main(args: argparse.Namespace, command: str) -> int:
     started = datetime.now(UTC).isoformat()
     for scenario, profile, baseline, options in plan:
         folder = "-".join([scenario, *(o.replace("=", "") for o in options), profile])
+        chosen = parse_options(options) | extra_options
+        rate = float(chosen.pop("rate")) if "rate" in chosen else None  # the open loop's
         config = dataclasses.replace(
             base, scenario=scenario, profile=profile, baseline=baseline, out=str(out / folder),
-            options=parse_options(options) | extra_options,
+            options=chosen, rate=rate,
         )  # fmt: skip
         try:
             if run_one(config).interrupted:
@@ -129,6 +145,15 @@ def _main(args: argparse.Namespace, command: str) -> int:
             failures[folder] = f"{type(exc).__name__}: {exc}"[:300]
         if folder in failures:
             print(f"suite: {folder} failed: {failures[folder]}", file=sys.stderr)
+    aggregated = None
+    if not args.no_aggregate and (not args.only or "aggregate" in args.only):
+        from bench.aggregate import measure
+
+        try:
+            aggregated = measure(args.target, args.username, args.password)
+            (out / "aggregate.json").write_text(json.dumps(aggregated, indent=1) + "\n")
+        except Exception as exc:  # the other figures stand without it
+            failures["aggregate"] = f"{type(exc).__name__}: {exc}"[:300]
     cold = None
     if not args.no_coldstart:
         with _emulator_env(endpoints):
@@ -139,7 +164,10 @@ def _main(args: argparse.Namespace, command: str) -> int:
              "plan": plan, "failures": failures}  # fmt: skip
     (out / "suite.json").write_text(json.dumps(suite, indent=1) + "\n")
     results = report.latest(out)
-    Path(args.output).write_text(benchmarks.render(results, cold, suite))
+    output = Path(args.output)
+    before = output.read_text() if output.exists() else ""
+    document = benchmarks.render(results, cold, suite, _emulators(out), aggregated)
+    output.write_text(benchmarks.keep_sections(before, document))
     print(f"{args.output}: {len(results)} runs, {len(failures)} failed ({out})", file=sys.stderr)
     return 1 if failures else 0
 

@@ -34,7 +34,7 @@ DEFAULT_WINDOW_MS = 5.0
 # coalesced message is never split, so an idempotency key's readings stay in one message.
 DEFAULT_MAX_BYTES = 256 * 1024
 DEFAULT_MAX_BODIES = 1000
-DEFAULT_IN_FLIGHT = 2
+DEFAULT_IN_FLIGHT = 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -109,3 +109,36 @@ def test_suite_writes_benchmarks_and_report_finds_the_newest_suite(echo_server, 
     again = tmp_path / "AGAIN.md"
     assert main(["report", "--output", str(again)]) == 0
     assert again.read_text() == text
+
+
+def test_the_targets_table_reads_each_figure_from_its_run():
+    single_e2e = dict(E2E, stored=50, lost=0, per_second=40.0, duplicated=0)
+    results = [
+        _result("ingest-single", e2e=single_e2e),
+        _result("ingest-single", "rate", e2e=dict(single_e2e, duplicated=1), baseline=False),
+        _result("ingest-batch", readings=100, options={"batch": 100}, e2e=dict(E2E, lost=3)),
+        _result("query-range", readings=0),
+    ]
+    aggregate = {"points": 86_400, "stored": 86_400, "per_request": 3600, "intervals": 1440,
+                 "repeat": 30, "server_ms": {"p50": 21.5, "p95": 30.1, "min": 19.0, "max": 40.0},
+                 "client_ms": {"p50": 25.0, "p95": 35.0, "min": 22.0, "max": 50.0}}  # fmt: skip
+    text = render(results, aggregate=aggregate)
+    targets = text.split("## Targets of issue 16 (this run)")[1].split("\n## ")[0]
+    base = results[0]["baseline"]["throughput_rps"]
+    assert f"40.0 / {base:,.1f} = {40.0 / base:.3f}" in targets
+    assert "| batches of 100: readings stored/s | 19.2 | >= 20,000 |" in targets
+    assert "21.5 (30.1) ms" in targets
+    assert f"{results[1]['latency_ms']['p99']:.1f} ms" in targets
+    assert "| readings lost / stored twice, all runs | 3 / 1 | 0 / 0 |" in targets
+    assert "## One day, per minute: aggregate server time" in text
+
+
+def test_sections_other_commands_spliced_in_are_kept():
+    from bench import detect
+    from bench.benchmarks import keep_sections
+
+    before = f"# old\n\n## Query\n\nold rows\n\n{detect.HEADING}\n\nF1 table\n\n## After\n\nx\n"
+    kept = keep_sections(before, "# new\n\n## Query\n\nnew rows\n")
+    assert "new rows" in kept and "old rows" not in kept
+    assert f"{detect.HEADING}\n\nF1 table\n" in kept and "## After" not in kept
+    assert keep_sections("# nothing spliced\n", "# new\n") == "# new\n"

@@ -1,24 +1,30 @@
 """Nothing accepted is lost when the whole platform dies: readings answered 200 by /ingest are all
-queryable after `kill -9` of the emulator (and every child) and a restart on the same data.
+queryable after `kill -9` of the emulator (and every child) and a restart on the same data, and
+none is stored twice after the redeliveries.
 
-Runs its own emulator (the session one must not be killed). The kill lands right after the last
-200, while the readings are still between the bus, the normalizer and the writer.
+Runs its own emulator (the session one must not be killed). Requests are sent by several
+threads at once, so ingest coalesces them into shared bus messages; the kill lands right after
+the last 200, while those messages are still between the bus, the normalizer and the writer.
 """
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 
-from tests.e2e.provisioning import signin
+from shared.store import Query
+from shared.telemetry.chunks import chunks_path
+from tests.e2e.provisioning import signin, store_of
 from tests.support.emulator import start_emulator
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
-BATCHES, PER_BATCH = 40, 25
+BATCHES, PER_BATCH, SENDERS = 40, 25, 8
 DELIVERY_BOUND = 90.0  # seconds for every reading to be stored after the restart
 S = 10**9
 
@@ -35,21 +41,35 @@ def test_every_accepted_reading_survives_kill_9(tmp_path: Path) -> None:
         token = admin.get(f"/api/devices/{device}/key").json()["token"]
         base = 1_800_000_000 * S
         sent: dict[int, float] = {}
-        with httpx.Client(base_url=platform.base_url, timeout=30) as http:
-            for b in range(BATCHES):
-                readings = [
-                    {
-                        "sensor_id": sensor,
-                        "timestamp": base + (b * PER_BATCH + i) * S,
-                        "value": b + i / 100,
-                    }
-                    for i in range(PER_BATCH)
-                ]
-                answer = http.post(
-                    "/ingest", json=readings, headers={"authorization": f"Bearer {token}"}
-                )
-                assert answer.status_code == 200, answer.text
-                sent.update({r["timestamp"]: r["value"] for r in readings})
+        failures: list[str] = []
+        lock = threading.Lock()
+
+        def send(first: int) -> None:
+            with httpx.Client(base_url=platform.base_url, timeout=30) as http:
+                for b in range(first, BATCHES, SENDERS):
+                    readings = [
+                        {
+                            "sensor_id": sensor,
+                            "timestamp": base + (b * PER_BATCH + i) * S,
+                            "value": b + i / 100,
+                        }
+                        for i in range(PER_BATCH)
+                    ]
+                    answer = http.post(
+                        "/ingest", json=readings, headers={"authorization": f"Bearer {token}"}
+                    )
+                    with lock:
+                        if answer.status_code != 200:
+                            failures.append(answer.text)
+                        else:
+                            sent.update({r["timestamp"]: r["value"] for r in readings})
+
+        senders = [threading.Thread(target=send, args=(n,)) for n in range(SENDERS)]
+        for each in senders:
+            each.start()
+        for each in senders:
+            each.join()
+        assert failures == []
         platform.kill()  # SIGKILL: no flush, no graceful shutdown
 
         platform.restart()
@@ -66,6 +86,9 @@ def test_every_accepted_reading_survives_kill_9(tmp_path: Path) -> None:
         stored = {row["timestamp"]: row["value"] for row in rows}
         assert len(rows) == len(stored)  # no reading twice
         assert stored == sent  # every accepted reading, value for value
+        chunks = store_of(platform).query(Query(chunks_path(admin.org, device, sensor))).documents
+        kept = [pair[0] for chunk in chunks for pair in orjson.loads(chunk.data["readings"])]
+        assert sorted(kept) == sorted(sent)  # in the store too: no row twice after redelivery
     finally:
         if platform.process and platform.process.poll() is None:
             platform.stop()

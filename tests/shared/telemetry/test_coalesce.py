@@ -242,8 +242,8 @@ def test_concurrent_adders_lose_and_repeat_nothing() -> None:
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        ({}, Coalescing(5.0, 256 * 1024, 1000, 2)),
-        ({"STRATUS_INGEST_WINDOW_MS": "0"}, Coalescing(0.0, 256 * 1024, 1000, 2)),
+        ({}, Coalescing(5.0, 256 * 1024, 1000, 1)),
+        ({"STRATUS_INGEST_WINDOW_MS": "0"}, Coalescing(0.0, 256 * 1024, 1000, 1)),
         ({"STRATUS_INGEST_WINDOW_MS": "2.5", "STRATUS_INGEST_WINDOW_BODIES": "50",
           "STRATUS_INGEST_IN_FLIGHT": "0"}, Coalescing(2.5, 256 * 1024, 50, 0)),
     ],
