@@ -64,7 +64,6 @@ def _tab(
     )
     page = context.new_page()
     page.set_default_timeout(15_000)
-    page.on("dialog", lambda dialog: pytest.fail(f"the page opened a dialog: {dialog.message}"))
     tab = Tab(page, platform.base_url, request.node.name, axe)
     failed = request.session.testsfailed
     try:
@@ -179,9 +178,11 @@ def test_devices_listed_searched_created_renamed_and_deleted_with_names_as_text(
     assert _send(platform, key, sensor, 61.5).status_code == 200
     tab.sign_in(username, password)
     expect(page.get_by_role("row", name="boiler-2")).to_be_visible()
-    page.get_by_label("Device name").fill(XSS)
-    page.get_by_label("Description (optional)").fill('"><script>alert(2)</script>')
-    page.get_by_role("button", name="Create device").click()
+    page.get_by_label("Device name").focus()  # the keyboard from here: type, Tab, type, Enter
+    page.keyboard.type(XSS)
+    page.keyboard.press("Tab")
+    page.keyboard.type('"><script>alert(2)</script>')
+    page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text(XSS)
     expect(page.get_by_text('"><script>alert(2)</script>')).to_be_visible()
     assert page.locator("main img, main script").count() == 0  # text, never markup
@@ -215,8 +216,12 @@ def test_devices_listed_searched_created_renamed_and_deleted_with_names_as_text(
     _clean(tab, "delete-confirmation")
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
-    page.get_by_role("button", name="Delete boiler-3").click()
-    dialog.get_by_role("button", name="Delete device").click()
+    page.get_by_role("button", name="Delete boiler-3").focus()
+    page.keyboard.press("Enter")
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
+    page.keyboard.press("Shift+Tab")  # from Cancel back to the destructive button
+    expect(dialog.get_by_role("button", name="Delete device")).to_be_focused()
+    page.keyboard.press("Enter")
     expect(page.get_by_role("link", name="boiler-3")).to_be_hidden()
     assert api.get(f"/api/devices/{boiler}").status_code == 404
 
@@ -537,3 +542,29 @@ def test_every_page_fits_a_phone_and_passes_axe(
         width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         assert width[0] <= width[1], (route, width)  # nothing wider than the screen
         _clean(phone, route.split("/")[0] if "/" not in route else "device-or-sensor")
+
+
+def test_a_revoked_session_ends_and_says_why(
+    platform: RunningEmulator, tab: Tab, operator: tuple[str, str, Api]
+) -> None:
+    page, (username, password, api) = tab.page, operator
+    tab.sign_in(username, password)
+    me = api.get("/api/users/self").json()["id"]
+    changed = api.patch(
+        f"/api/users/{me}", json={"password": "a brand new password", "current_password": password}
+    )
+    assert changed.status_code == 200, changed.text  # every older token of the user is revoked
+    refresh = page.get_by_role("button", name="Refresh")
+    assert until(lambda: _signed_out(page, refresh), timeout=20)
+    expect(page.get_by_role("status")).to_contain_text("Your session ended: token revoked")
+    tab.shot("session-ended")
+
+
+def _signed_out(page: Any, refresh: Any) -> bool:
+    """Refresh the devices until the console gives up the session (revocation reaches every
+    instance within STRATUS_TOKEN_CACHE_SECONDS)."""
+    if page.get_by_role("heading", name="Sign in to Stratus").count():
+        return True
+    if refresh.is_enabled():
+        refresh.click()
+    return False

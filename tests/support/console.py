@@ -122,7 +122,13 @@ class Tab:
             old.unlink()
         self.page.add_init_script(_RECORDER)
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("dialog", self._dialog)
         self.page.on("request", self._seen)
+
+    def _dialog(self, dialog: Any) -> None:
+        """alert(), confirm() or prompt(): the console never opens one (injected markup would)."""
+        self.errors.append(f"the page opened a {dialog.type} dialog: {dialog.message}")
+        dialog.dismiss()
 
     def _seen(self, request: Any) -> None:
         self.urls.append(request.url)
@@ -168,7 +174,7 @@ class Tab:
     def problems(self) -> list[str]:
         """What no page may ever do: violate its CSP, throw, keep anything in web storage,
         put a token in a URL."""
-        found = [f"script error: {e}" for e in self.errors]
+        found = [f"script error or dialog: {e}" for e in self.errors]
         if not self.page.is_closed():
             found += [f"CSP: {v}" for v in self.page.evaluate("window.__violations || []")]
             stored = self.page.evaluate("localStorage.length + sessionStorage.length")

@@ -2,7 +2,7 @@
 import { html, useState } from "./lib.js";
 import { lastNotice, signIn } from "./api.js";
 import { useAction } from "./hooks.js";
-import { Button, ErrorNote, Input, PageHeading, Status } from "./ui.js";
+import { Button, ErrorNote, Input, PageHeading } from "./ui.js";
 
 export function SignInPage() {
   const [username, setUsername] = useState("");
@@ -15,7 +15,7 @@ export function SignInPage() {
   };
   return html`<main id="main" class="signin">
     <${PageHeading}>Sign in to Stratus<//>
-    ${notice && html`<${Status}>${notice}<//>`}
+    ${notice && html`<p class="notice" role="status">${notice}</p>`}
     <form onSubmit=${submit} novalidate>
       <${Input} label="User name" name="username" value=${username} onValue=${setUsername}
         autocomplete="username" autocapitalize="none" spellcheck="false" required
