@@ -6,6 +6,7 @@ The resources are the manifest's (`Manifest.topics`, `.pull_subscriptions`, `.su
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 
 from google.api_core import exceptions as gexc
 from google.cloud import pubsub_v1  # type: ignore[attr-defined]  # no py.typed
@@ -48,12 +49,22 @@ def _subscription(project: str, spec: SubscriptionSpec, endpoint: str) -> types.
     return sub
 
 
-def ensure_bus(manifest: Manifest, project: str, base_url: str, token: str) -> None:
+def ensure_bus(
+    manifest: Manifest,
+    project: str,
+    base_url: str,
+    token: str,
+    *,
+    endpoint: Callable[[SubscriptionSpec], str] | None = None,
+) -> None:
     """Idempotently create topics, kept pull subscriptions and push subscriptions.
 
     Existing push subscriptions are updated (endpoint, deadline, retry and dead-letter policies),
-    so a restart with a new push token or port takes effect. Uses PUBSUB_EMULATOR_HOST.
+    so a restart with a new push token or port takes effect. Uses PUBSUB_EMULATOR_HOST. Pushes go
+    to the host (`push_endpoint`) unless `endpoint` says where each subscription pushes (the
+    deploy validation points them at the built artefacts).
     """
+    where = endpoint or (lambda spec: push_endpoint(base_url, spec.function, token))
     publisher = pubsub_v1.PublisherClient()
     subscriber = pubsub_v1.SubscriberClient()
     try:
@@ -75,7 +86,7 @@ def ensure_bus(manifest: Manifest, project: str, base_url: str, token: str) -> N
                     }
                 )
         for spec in manifest.subscriptions:
-            wanted = _subscription(project, spec, push_endpoint(base_url, spec.function, token))
+            wanted = _subscription(project, spec, where(spec))
             try:
                 subscriber.create_subscription(request=wanted)
             except gexc.AlreadyExists:

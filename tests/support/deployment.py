@@ -1,0 +1,196 @@
+"""What the deploy validation tests share: fresh virtualenvs from one requirements file, a
+deployment's data on the session's emulators (its own project, first organisation, signing key),
+the environment the plan gives each function, and one host routing every HTTP route to the
+server of its function (what the API gateways do)."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from infra.config import PUBLIC_KEYS_SECRET, SIGNING_KEY_SECRET, deploy_environment, secret_env
+from infra.keys import jwks_of
+from infra.needs import needs
+from shared.errors import StratusError
+from shared.manifest import FunctionSpec, Manifest
+from shared.router import Router
+
+__all__ = ["Deployment", "fresh_venv", "function_env", "pins_of", "routing_host", "venv_cache"]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def venv_cache() -> Path:
+    return Path.home() / ".cache" / "stratus" / "test-venvs"
+
+
+def pins_of(requirements: Path) -> str:
+    """The requirement lines of a file, comments left out (functions pinning the same
+    packages share a virtualenv)."""
+    lines = (line.split("#", 1)[0].strip() for line in requirements.read_text().splitlines())
+    return "".join(f"{line}\n" for line in lines if line)
+
+
+def fresh_venv(requirements: Path, cache: Path, *, base: str | None = None) -> Path:
+    """A virtualenv holding exactly `requirements` (installed without dependencies: the file
+    pins them all), made with the base interpreter's `venv` and the project's pip (from pip's
+    cache or the index), kept in `cache` under the digest of the file and interpreter."""
+    python = base or getattr(sys, "_base_executable", sys.executable)
+    text = pins_of(requirements)
+    key = hashlib.sha256((python + "\0" + text).encode()).hexdigest()[:16]
+    folder = cache / key
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / f"{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another session building the same one: wait for it
+        if (folder / ".complete").exists():
+            return folder
+        if folder.exists():
+            shutil.rmtree(folder)  # an interrupted build
+        subprocess.run([python, "-m", "venv", "--without-pip", str(folder)], check=True)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "--python", str(folder / "bin" / "python"), "install",
+             "--quiet", "--disable-pip-version-check", "--no-deps", "--no-compile",
+             "-r", str(requirements)],
+            check=True,
+        )  # fmt: skip
+        (folder / ".complete").write_text(text)
+    return folder
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """A deployment's data on the emulators: a project of its own with its first organisation,
+    a signing key (PEM) and its public keys (JWKS), as the plan makes them."""
+
+    project: str
+    firestore: str
+    pubsub: str
+    admin_password: str
+    private_pem: str
+    jwks: str
+
+    @classmethod
+    def create(cls, firestore: str, pubsub: str, project: str) -> Deployment:
+        from emulator.bootstrap import first_organisation
+        from shared.store.firestore import FirestoreStore
+
+        key = ec.generate_private_key(ec.SECP256R1())
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
+        password = secrets.token_urlsafe(16)
+        previous = os.environ.get("FIRESTORE_EMULATOR_HOST")
+        os.environ["FIRESTORE_EMULATOR_HOST"] = firestore
+        try:
+            first_organisation(FirestoreStore(project), password, out=_Quiet())
+        finally:
+            if previous is None:
+                os.environ.pop("FIRESTORE_EMULATOR_HOST", None)
+            else:
+                os.environ["FIRESTORE_EMULATOR_HOST"] = previous
+        return cls(project, firestore, pubsub, password, pem, jwks_of(pem.encode()))
+
+    def emulator_env(self) -> dict[str, str]:
+        return {
+            "FIRESTORE_EMULATOR_HOST": self.firestore,
+            "PUBSUB_EMULATOR_HOST": self.pubsub,
+            "GOOGLE_CLOUD_PROJECT": self.project,
+            "STRATUS_PROJECT": self.project,
+        }
+
+
+class _Quiet:
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def function_env(manifest: Manifest, spec: FunctionSpec, deployment: Deployment) -> dict[str, str]:
+    """What the plan gives `spec`: its variables and exactly the secrets it may read (the
+    private key only to the functions that sign), pointed at the emulators, logging at INFO
+    with access logs on."""
+    values = {PUBLIC_KEYS_SECRET: deployment.jwks, SIGNING_KEY_SECRET: deployment.private_pem}
+    env = deploy_environment(manifest, spec) | deployment.emulator_env()
+    for item in secret_env(needs(spec, manifest)):
+        if item.secret in values:
+            env[item.variable] = values[item.secret]
+    return env | {"STRATUS_LOG_LEVEL": "INFO", "STRATUS_ACCESS_LOG": "1"}
+
+
+def _router(manifest: Manifest, targets: Mapping[str, str]) -> tuple[Router, dict[Any, str]]:
+    router = Router()
+    owners: dict[Any, str] = {}
+    for route, spec in manifest.routes():
+        if spec.name in targets:
+            router.add(route.method, route.path, lambda request: None)  # type: ignore[arg-type,return-value]
+            owners[id(list(router)[-1])] = targets[spec.name]
+    return router, owners
+
+
+@contextmanager
+def routing_host(manifest: Manifest, targets: Mapping[str, str]) -> Iterator[str]:
+    """One base URL for every HTTP route: each request goes, unchanged, to the URL of the
+    function that owns its route (`targets`: function -> base URL)."""
+    router, owners = _router(manifest, targets)
+    client = httpx.Client(timeout=60)
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _forward(self) -> None:
+            path = self.path.partition("?")[0]
+            try:
+                route, _ = router.match(self.command, path)
+            except StratusError as error:
+                self._answer(error.status, {}, b'{"error": "no route"}')
+                return
+            body = self.rfile.read(int(self.headers.get("content-length") or 0))
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in {"host"}}
+            answer = client.request(self.command, owners[id(route)] + self.path,
+                                    headers=headers, content=body)  # fmt: skip
+            self._answer(answer.status_code, dict(answer.headers), answer.content)
+
+        def _answer(self, status: int, headers: dict[str, str], body: bytes) -> None:
+            self.send_response(status)
+            for name, value in headers.items():
+                if name.lower() not in {"content-length", "transfer-encoding", "connection",
+                                        "content-encoding"}:  # fmt: skip
+                    self.send_header(name, value)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _forward
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        client.close()
