@@ -6,12 +6,13 @@ It takes validated parameters and a store; who may read which sensor is decided 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
 
 from functions.query.aggregate import aggregate, check_type
 from functions.query.params import Cursor, DataParams
-from functions.query.series import Sample, read_series
+from functions.query.series import Pair, Sample, read_series
 from shared.store import Store
 from shared.telemetry.chunks import chunks_path
 from shared.telemetry.timestamps import MAX_NS
@@ -21,9 +22,10 @@ __all__ = ["DataPage", "QueryService"]
 
 @dataclass(frozen=True, slots=True)
 class DataPage:
-    """One page: the samples in the requested order and the cursor of the next page, if any."""
+    """One page: the `(ts, value)` pairs (readings, or intervals as `Sample`s) in the requested
+    order and the cursor of the next page, if any."""
 
-    samples: list[Sample]
+    samples: list[Pair]
     next: str | None
 
 
@@ -55,16 +57,16 @@ class QueryService:
         if start > MAX_NS or (end is not None and end <= start):
             return DataPage([], None)
         descending = params.order == "desc"
-        pairs = read_series(self.store, chunks_path(org, device, sensor), start, end, descending)
+        samples: Iterator[Pair] = read_series(
+            self.store, chunks_path(org, device, sensor), start, end, descending
+        )
         if params.agg is not None and params.every is not None:
-            samples = aggregate(pairs, params.agg, params.every)
-        else:
-            samples = (Sample(ts, value) for ts, value in pairs)
-        items = list(islice(samples, params.limit + 1))
+            samples = aggregate(samples, params.agg, params.every)
+        items = list(islice(samples, params.limit + 1))  # readings stay as decoded: no copies
         following = None
         if len(items) > params.limit:
             items = items[: params.limit]
-            position = items[-1].ts
+            position = int(items[-1][0])
             following = Cursor(params.order, position, params.agg, params.every).encode()
         return DataPage(items, following)
 

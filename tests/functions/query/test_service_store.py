@@ -34,7 +34,7 @@ def page_all(service: QueryService, org: str, **params: object) -> list[tuple[in
     cursor = None
     for _ in range(10_000):
         page = service.data(org, "d1", "s1", DataParams(cursor=cursor, **params), "double")
-        out.extend((s.ts, s.value) for s in page.samples)
+        out.extend((ts, value) for ts, value in page.samples)
         if page.next is None:
             return out
         cursor = Cursor.decode(page.next)
@@ -60,11 +60,11 @@ def test_a_range_across_hours_in_both_orders(
     start, end = T0 + H - 30 * S, T0 + 3 * H + 17 * S
     expected = [pair for pair in series if start <= pair[0] < end]
     page = service.data(org, "d1", "s1", DataParams(start=start, end=end, limit=10_000), None)
-    assert [(s.ts, s.value) for s in page.samples] == expected and page.next is None
+    assert [(ts, value) for ts, value in page.samples] == expected and page.next is None
     page = service.data(
         org, "d1", "s1", DataParams(start=start, end=end, order="desc", limit=10_000), None
     )
-    assert [(s.ts, s.value) for s in page.samples] == expected[::-1]
+    assert [(ts, value) for ts, value in page.samples] == expected[::-1]
 
 
 @pytest.mark.parametrize("limit", [13, 100, 299, 300])
