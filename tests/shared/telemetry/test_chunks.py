@@ -158,3 +158,21 @@ def test_a_default_sized_chunk_stays_far_below_firestores_document_limit() -> No
 def test_chunk_readings_are_compact_json() -> None:
     chunk = plan(message(r("s1", T0, 1.5), r("s1", T0 + 1, 2.5)), RECEIVED)[0]
     assert chunk.data["readings"] == orjson.dumps([[T0, 1.5], [T0 + 1, 2.5]])
+
+
+def test_a_keyed_request_gets_the_same_chunks_alone_or_coalesced_with_others() -> None:
+    keyed = [r("s1", T0 + 1, 1.0), r("s1", T0 + H + 2, 2.0), r("s2", T0 + 3, 3.0)]
+    alone = plan(message(*keyed), RECEIVED, idempotency_key="batch-7")
+    shared = [
+        Reading("s9", T0 + 4, 9.0, "double", None, "d2"),  # another device's request, no key
+        *(Reading(x.sensor, x.ts, x.value, x.type, None, "d1", "batch-7") for x in keyed),
+        Reading("s1", T0 + 5, 5.0, "double", None, "d1"),  # the same device, another request
+    ]
+    coalesced = NormalizedMessage("o1", "", Source("req-1+2", "http"), tuple(shared))
+    chunks = plan(coalesced, RECEIVED + 99)
+    by_key = [(c.path, c.data["readings"], c.data["count"]) for c in chunks if c.keyed]
+    assert by_key == [(c.path, c.data["readings"], c.data["count"]) for c in alone]
+    assert all(c.keyed for c in alone)
+    plain = [c for c in chunks if not c.keyed]
+    assert sorted(c.path.split("/")[3] for c in plain) == ["d1", "d2"]  # one chunk each
+    assert sum(c.count for c in chunks) == len(shared)
