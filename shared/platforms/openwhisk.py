@@ -93,25 +93,24 @@ def _headers(args: dict[str, Any]) -> dict[str, str]:
 
 
 def _only_route(function: HttpFunction, method: str) -> str:
-    """The path of the action's one route without path parameters for `method` (what an empty
-    `__ow_path` stands for); NotFound when it has none or several."""
+    """The path an empty `__ow_path` stands for: the action's route without path parameters for
+    `method` (one, or several leading to one handler, as `POST /ingest` and `POST /`); NotFound
+    when there is none or they differ."""
     router = function.handler
-    patterns = sorted(
-        {
-            route.pattern
-            for route in (router if isinstance(router, Router) else ())
-            if "{" not in route.pattern
-            and (route.method == method or (method == "HEAD" and route.method == "GET"))
-        }
-    )
-    if len(patterns) != 1:
+    candidates = [
+        route
+        for route in (router if isinstance(router, Router) else ())
+        if "{" not in route.pattern
+        and (route.method == method or (method == "HEAD" and route.method == "GET"))
+    ]
+    if not candidates or len({id(route.handler) for route in candidates}) > 1:
         raise NotFound(
             "the request reached this action without its path (__ow_path is empty) and the "
-            f"action has {len(patterns)} routes for {method} without path parameters; route it "
-            "with the API description python -m infra builds (each route's backend carries its "
-            "path)"
+            f"action has {len(candidates)} routes for {method} without path parameters; route "
+            "it with the API description python -m infra builds (each route's backend carries "
+            "its path)"
         )
-    return patterns[0]
+    return candidates[0].pattern
 
 
 def _log_setup(name: str) -> Callable[[], None]:

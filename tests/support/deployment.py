@@ -47,13 +47,16 @@ def pins_of(requirements: Path) -> str:
     return "".join(f"{line}\n" for line in lines if line)
 
 
-def fresh_venv(requirements: Path, cache: Path, *, base: str | None = None) -> Path:
-    """A virtualenv holding exactly `requirements` (installed without dependencies: the file
-    pins them all), made with the base interpreter's `venv` and the project's pip (from pip's
-    cache or the index), kept in `cache` under the digest of the file and interpreter."""
-    python = base or getattr(sys, "_base_executable", sys.executable)
-    text = pins_of(requirements)
-    key = hashlib.sha256((python + "\0" + text).encode()).hexdigest()[:16]
+def fresh_venv(
+    requirements: Path, cache: Path, *, deps: bool = False, then: Path | None = None
+) -> Path:
+    """A virtualenv holding exactly `requirements` (without their dependencies: the file pins
+    them all; `deps` resolves them instead), then `then` without dependencies, made with the
+    base interpreter's `venv` and the project's pip (from pip's cache or the index), kept in
+    `cache` under the digest of the files and the interpreter."""
+    python = base_python()
+    text = pins_of(requirements) + ("--\n" + pins_of(then) if then else "")
+    key = hashlib.sha256(f"{python}\0{deps}\0{text}".encode()).hexdigest()[:16]
     folder = cache / key
     cache.mkdir(parents=True, exist_ok=True)
     with open(cache / f"{key}.lock", "w") as lock:
@@ -63,14 +66,19 @@ def fresh_venv(requirements: Path, cache: Path, *, base: str | None = None) -> P
         if folder.exists():
             shutil.rmtree(folder)  # an interrupted build
         subprocess.run([python, "-m", "venv", "--without-pip", str(folder)], check=True)
-        subprocess.run(
-            [sys.executable, "-m", "pip", "--python", str(folder / "bin" / "python"), "install",
-             "--quiet", "--disable-pip-version-check", "--no-deps", "--no-compile",
-             "-r", str(requirements)],
-            check=True,
-        )  # fmt: skip
+        pip = [sys.executable, "-m", "pip", "--python", str(folder / "bin" / "python"), "install",
+               "--quiet", "--disable-pip-version-check", "--no-compile"]  # fmt: skip
+        subprocess.run([*pip, *([] if deps else ["--no-deps"]), "-r", str(requirements)],
+                       check=True)  # fmt: skip
+        if then is not None:
+            subprocess.run([*pip, "--no-deps", "-r", str(then)], check=True)
         (folder / ".complete").write_text(text)
     return folder
+
+
+def base_python() -> str:
+    """The interpreter the project's virtualenv was made from (a clean Python 3.11)."""
+    return str(getattr(sys, "_base_executable", sys.executable))
 
 
 @dataclass(frozen=True)
