@@ -131,7 +131,9 @@ def firestore_steps(plan: Plan, manifest: Manifest, project: str, region: str) -
         ]
         scope = f"--query-scope={index.get('queryScope', 'COLLECTION')}"
         group = f"--collection-group={index['collectionGroup']}"
-        plan.run(*g("firestore", "indexes", "composite", "create", group, scope, *fields, "-q"))
+        create = command(*g("firestore", "indexes", "composite", "create", group, scope, *fields,
+                            "--async", "-q"))  # fmt: skip
+        plan.raw(f"{create} || echo 'composite index on {index['collectionGroup']} exists'")
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,9 +144,12 @@ class Push:
     auth: Callable[[SubscriptionSpec], list[str]]
 
 
-def pubsub_steps(plan: Plan, manifest: Manifest, project: str, push: Push) -> None:
-    """Topics, kept pull subscriptions and one push subscription per trigger and schedule,
-    exactly the manifest's (the emulator creates the same from the same file)."""
+def pubsub_steps(
+    plan: Plan, manifest: Manifest, project: str, push: Push, *, schedules: bool = True
+) -> None:
+    """Topics, kept pull subscriptions and one push subscription per trigger (and schedule,
+    unless the target fires schedules itself), exactly the manifest's (the emulator creates the
+    same from the same file)."""
     g = gcloud(project)
     plan.section("Pub/Sub: topics and the pull subscriptions that keep dead letters")
     for topic in manifest.topics.values():
@@ -161,7 +166,10 @@ def pubsub_steps(plan: Plan, manifest: Manifest, project: str, push: Push) -> No
         )  # fmt: skip
     plan.section("Pub/Sub: push subscriptions (ack deadline, retry backoff, dead letters)")
     agent = "serviceAccount:service-${PROJECT_NUMBER}@gcp-sa-pubsub.iam.gserviceaccount.com"
+    ticks = {schedule.topic for schedule in manifest.schedules}
     for sub in manifest.subscriptions:
+        if sub.topic in ticks and not schedules:
+            continue
         policy = [
             f"--push-endpoint={push.endpoint(sub)}",
             *push.auth(sub),

@@ -198,7 +198,7 @@ def plan(manifest: Manifest, apihost: str, namespace: str, project: str, region:
         action = f"https://{apihost}/api/v1/web/{namespace}/{manifest.service}/{sub.function}"
         return f"{action}.http/projects/{project}/topics/{sub.topic}?token=${{PUSH_TOKEN}}"
 
-    pubsub_steps(script, manifest, project, Push(endpoint, lambda sub: []))
+    pubsub_steps(script, manifest, project, Push(endpoint, lambda sub: []), schedules=False)
     _schedules(script, manifest, apihost)
     script.section("API Gateway: every HTTP route under one host, each backend carrying its path")
     spec = f"{out}/openwhisk/api.json"

@@ -10,6 +10,7 @@ import base64
 import json
 import time
 import uuid
+import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -264,3 +265,19 @@ def test_logs_are_json_at_the_configured_level(actions: dict[str, Action]) -> No
     access = [line for line in lines if line.get("message", "").startswith("GET /api/status")]
     assert access and access[0]["severity"] == "INFO"
     assert access[0]["logging.googleapis.com/labels"]["function"] == "status"
+
+
+def test_zips_are_reproducible_and_fit_the_action_limit(
+    manifest: Manifest, built: openwhisk.Built, tmp_path: Path
+) -> None:
+    again = openwhisk.build(manifest, tmp_path, ["status", "writer", "detectors"])
+    for name, path in again.zips.items():
+        assert path.read_bytes() == built.zips[name].read_bytes(), name
+    for name, path in built.zips.items():
+        assert path.stat().st_size < openwhisk.ACTION_LIMIT_BYTES
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+        assert "__main__.py" in names and f"functions/{name}/main.py" in names
+        has_venv = "virtualenv/bin/activate_this.py" in names
+        assert has_venv == (name not in built.docker), name
