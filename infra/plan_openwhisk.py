@@ -121,7 +121,7 @@ def _schedules(script: Plan, manifest: Manifest, apihost: str) -> None:
         name = f"{manifest.service}-{schedule.function}-schedule"
         payload = json.dumps({"function": schedule.function, "schedule": schedule.expression,
                               "topic": schedule.topic}, separators=(",", ":"))  # fmt: skip
-        if schedule.interval_seconds is not None and schedule.interval_seconds % 60 == 0:
+        if schedule.cron is None and schedule.interval_seconds is not None:
             feed = ["--feed", "/whisk.system/alarms/interval",
                     "--param", "minutes", str(int(schedule.interval_seconds // 60))]  # fmt: skip
         else:

@@ -101,7 +101,10 @@ def _schedule(event: Any, function: str, where: str) -> ScheduleSpec:
         fields = cron.group(1).strip()
         if len(fields.split()) != 5 or not croniter.is_valid(fields):
             raise ManifestError(f"{where}: {text!r} is not a five-field unix cron expression")
-        return ScheduleSpec(function, text, topic, cron=fields)
+        # every minute is `rate(1 minute)` too (the emulator scales rates for tests); the
+        # cron form is what serverless-openwhisk accepts
+        every_minute = 60.0 if fields.split() == ["*"] * 5 else None
+        return ScheduleSpec(function, text, topic, interval_seconds=every_minute, cron=fields)
     raise ManifestError(
         f"{where}: schedule {text!r} must read 'rate(N minutes|hours|days)' or 'cron(m h dom mon "
         "dow)'"

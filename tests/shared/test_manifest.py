@@ -128,6 +128,7 @@ def test_bad_duration() -> None:
         ("'rate(2 hours)'", 7200.0, None),
         ("'cron(*/5 * * * *)'", None, "*/5 * * * *"),
         ("{rate: 'cron(0 3 * * 1)'}", None, "0 3 * * 1"),
+        ("'cron(* * * * *)'", 60.0, "* * * * *"),  # every minute: also a rate the emulator scales
     ],
 )
 def test_a_schedule_is_a_tick_topic_pushed_to_the_function(
