@@ -201,8 +201,8 @@ def plan(manifest: Manifest, apihost: str, namespace: str, project: str, region:
     pubsub_steps(script, manifest, project, Push(endpoint, lambda sub: []), schedules=False)
     _schedules(script, manifest, apihost)
     script.section("API Gateway: every HTTP route under one host, each backend carrying its path")
-    spec = f"{out}/openwhisk/api.json"
+    routes = f"{out}/openwhisk/api.json"
     script.raw(f"python -m infra api-spec --target openwhisk --apihost {apihost} "
-               f"--namespace {namespace} > {spec}")  # fmt: skip
-    script.run("wsk", "--apihost", apihost, "api", "create", "--config-file", spec)
+               f"--namespace {namespace} > {routes}")  # fmt: skip
+    script.run("wsk", "--apihost", apihost, "api", "create", "--config-file", routes)
     return script.text()
