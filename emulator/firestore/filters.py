@@ -41,6 +41,7 @@ class Filter:
         "contains_key",
         "fields",
         "inequalities",
+        "key_equality",
         "kinds",
         "negations",
         "predicate",
@@ -54,6 +55,7 @@ class Filter:
         self.array_contains = 0  # per disjunction (identical sibling filters count once)
         self.contains_key: bytes | None = None  # an array-contains(-any) filter: itself
         self.kinds: set[str] = set()  # 'in', 'not-in', 'array-contains-any', 'or' used
+        self.key_equality = False  # '==' or 'in' on __name__
 
 
 def _value_at(doc: Stored, path: Path) -> Any | None:
@@ -105,11 +107,30 @@ def _list_filter(path: Path, op: int, operand: Any) -> Filter:
     return result
 
 
+def _check_key_filter(op: int, operand: Any) -> None:
+    """What Google's emulator requires of a filter on `__name__`."""
+    if op in (_CONTAINS, _CONTAINS_ANY):
+        raise invalid("the name __key__ is reserved")
+    listed = op in _LIST_LIMITS and operand.WhichOneof("value_type") == "array_value"
+    for value in operand.array_value.values if listed else [operand]:
+        if value.WhichOneof("value_type") != "reference_value":
+            raise invalid("__key__ filter value must be a Key")
+
+
 def _field_filter(f: Any) -> Filter:
     path = parse_field_path(f.field.field_path)
     op = f.op
     operand = f.value
     check_references(operand)
+    if path == NAME:
+        _check_key_filter(op, operand)
+        result = _value_filter(path, op, operand)
+        result.key_equality = op in (_EQ, _IN)
+        return result
+    return _value_filter(path, op, operand)
+
+
+def _value_filter(path: Path, op: int, operand: Any) -> Filter:
     if op in _LIST_LIMITS:
         return _list_filter(path, op, operand)
     key = sort_key(operand)
@@ -209,6 +230,7 @@ def _compile(f: Any) -> Filter:
         result.kinds.update(*(p.kinds for p in parts))
         result.inequalities = set().union(*(p.inequalities for p in parts))
         result.fields = set().union(*(p.fields for p in parts))
+        result.key_equality = any(p.key_equality for p in parts)
         result.negations = sum(p.negations for p in parts)
         return result
     raise invalid("empty filter")
@@ -223,6 +245,12 @@ def compile_filter(where: Any) -> Filter:
         raise invalid(
             "Only a single 'NOT_EQUAL', 'NOT_IN', 'IS_NOT_NAN', or 'IS_NOT_NULL' filter allowed"
             " per query."
+        )
+    others = compiled.inequalities - {NAME}
+    if compiled.key_equality and others and NAME not in compiled.inequalities:
+        raise invalid(
+            "Equality on key is not allowed if there are other inequality fields and key does "
+            "not appear in inequalities."
         )
     if compiled.array_contains > 1:
         raise invalid("A maximum of 1 'ARRAY_CONTAINS' filter is allowed per disjunction.")

@@ -124,7 +124,7 @@ def _orders(
 ) -> tuple[list[tuple[Path, bool]], list[Path]]:
     """Explicit orderings, then inequality fields, then aggregated fields (each by field path,
     in the last explicit direction), then `__name__`; and the aggregated fields that would come
-    after an explicit `__name__` (which Firestore refuses)."""
+    after `__name__` (ordered by, or bounded by an inequality), which Firestore refuses."""
     orders: list[tuple[Path, bool]] = []
     for order in query.order_by:
         path = parse_field_path(order.field.field_path)
@@ -138,11 +138,12 @@ def _orders(
     paths = [path for path, _ in orders]
     if NAME in paths and paths.index(NAME) < len(paths) - 1:
         raise invalid("order by clause cannot contain more fields after the key")
-    if NAME in named:
-        return orders, missing
-    orders.extend((path, direction) for path in missing)
-    orders.append((NAME, orders[-1][1] if orders else False))
-    return orders, []
+    after_key = missing if NAME in named else []
+    if not after_key:
+        orders.extend((path, direction) for path in missing)
+    if NAME not in paths:
+        orders.append((NAME, orders[-1][1] if orders else False))
+    return orders, after_key
 
 
 def plan(parent: str, query: Any, aggregated: Sequence[Path] = ()) -> Plan:

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 __all__ = [
     "FIELDS",
+    "IDS",
     "QuerySpec",
     "build_query",
     "build_value",
@@ -26,6 +27,7 @@ __all__ = [
 ]
 
 FIELDS = ["a", "b", "m.x"]
+IDS = ["a", "b", "c", "d", "e", "f"]
 _UTC = datetime.UTC
 
 # Each value is ("kind", payload): built into a client object by `build_value`.
@@ -91,14 +93,19 @@ _OPS = ["<", "<=", ">", ">=", "==", "!=", "in", "not-in", "array_contains", "arr
 _LIST_OPS = {"in", "not-in", "array_contains_any"}
 
 
+# document ids of the queried collection, for filters on __name__ ("id"), or other values
+_names = st.sampled_from(IDS).map(lambda i: ("id", i)) | values
+
+
 @st.composite
 def _field_filter(draw: st.DrawFn) -> tuple[Any, ...]:
     op = draw(st.sampled_from(_OPS))
-    path = draw(st.sampled_from(FIELDS))
+    path = draw(st.sampled_from([*FIELDS, "__name__"]))
+    operands = _names if path == "__name__" else values
     if op in _LIST_OPS:
-        operand: Any = ("list", tuple(draw(st.lists(values, min_size=1, max_size=3))))
+        operand: Any = ("list", tuple(draw(st.lists(operands, min_size=1, max_size=3))))
     else:
-        operand = draw(values)
+        operand = draw(operands)
     return ("field", path, op, operand)
 
 
@@ -153,16 +160,22 @@ def queries(draw: st.DrawFn) -> QuerySpec:
     )
 
 
-def _build_filter(spec: Any, client: firestore.Client) -> Any:
+def _operand(value: Any, collection: firestore.CollectionReference) -> Any:
+    if value[0] == "id":
+        return collection.document(value[1])
+    return build_value(value, collection._client)
+
+
+def _build_filter(spec: Any, collection: firestore.CollectionReference) -> Any:
     kind = spec[0]
     if kind == "field":
         _, path, op, operand = spec
         if operand[0] == "list":
-            value: Any = [build_value(v, client) for v in operand[1]]
+            value: Any = [_operand(v, collection) for v in operand[1]]
         else:
-            value = build_value(operand, client)
+            value = _operand(operand, collection)
         return FieldFilter(path, op, value)
-    parts = [_build_filter(s, client) for s in spec[1]]
+    parts = [_build_filter(s, collection) for s in spec[1]]
     return And(parts) if kind == "and" else Or(parts)
 
 
@@ -178,11 +191,14 @@ def _cursor_values(
     return out
 
 
-def build_query(spec: QuerySpec, collection: firestore.CollectionReference) -> BaseQuery:
+def build_query(
+    spec: QuerySpec, collection: firestore.CollectionReference, group: bool = False
+) -> BaseQuery:
+    """The query on the collection, or on every collection of its id (`group`)."""
     client = collection._client
-    query: Any = collection._query()
+    query: Any = client.collection_group(collection.id) if group else collection._query()
     if spec.where is not None:
-        query = query.where(filter=_build_filter(spec.where, client))
+        query = query.where(filter=_build_filter(spec.where, collection))
     for path, descending in spec.order:
         direction = firestore.Query.DESCENDING if descending else firestore.Query.ASCENDING
         query = query.order_by(path, direction=direction)

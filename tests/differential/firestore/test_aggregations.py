@@ -14,9 +14,9 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from tests.differential.firestore.compare import Pair, normal
+from tests.differential.firestore.corpus import corpora, store
 from tests.differential.firestore.model import FIELDS, QuerySpec, build_query, queries
 from tests.differential.firestore.settings import differential
-from tests.differential.firestore.test_queries import corpora, store
 
 pytestmark = [pytest.mark.process, pytest.mark.e2e]
 

@@ -77,7 +77,11 @@ def follow(
     try:
         for step in [*steps, None]:
             expected = read()
-            assert until(lambda e=expected: recorder.latest == e, timeout=10), (
+
+            def caught_up(expected: set[Any] = expected) -> bool:
+                return recorder.latest == expected
+
+            assert until(caught_up, timeout=10), (
                 f"listener never caught up: {recorder.latest} != {expected}"
             )
             if step is not None:

@@ -5,7 +5,6 @@ emulator and on Google's."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
@@ -14,36 +13,11 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from tests.differential.firestore.compare import Pair, snapshots
-from tests.differential.firestore.model import (
-    QuerySpec,
-    build_query,
-    build_value,
-    documents,
-    queries,
-)
+from tests.differential.firestore.corpus import corpora, store
+from tests.differential.firestore.model import IDS, QuerySpec, build_query, documents, queries
 from tests.differential.firestore.settings import differential
 
 pytestmark = [pytest.mark.process, pytest.mark.e2e]
-
-IDS = ["a", "b", "c", "d", "e", "f"]
-corpora = st.dictionaries(st.sampled_from(IDS), documents, max_size=6)
-
-
-def store(pair: Pair, docs: dict[str, Any]) -> str | None:
-    """The documents, written in one batch to a fresh collection on both emulators (which must
-    agree on whether they take them); the collection's name, or None when both refused."""
-    name = f"q{uuid.uuid4().hex[:8]}"
-
-    def write(client: firestore.Client) -> None:
-        batch = client.batch()
-        for doc_id, fields in docs.items():
-            data = {key: build_value(value, client) for key, value in fields}
-            batch.set(client.collection(name).document(doc_id), data)
-        batch.commit()
-
-    ours, google = pair.both(write)
-    assert ours == google, f"writing {docs}\nours:   {ours}\ngoogle: {google}"
-    return name if ours is None else None
 
 
 @differential
@@ -58,3 +32,22 @@ def test_queries_answer_alike(pair: Pair, docs: dict[str, Any], specs: list[Quer
 
         ours, google = pair.both(run)
         assert ours == google, f"{spec}\nours:   {ours}\ngoogle: {google}"
+
+
+@differential
+@given(
+    docs=corpora,
+    nested=st.dictionaries(st.sampled_from(IDS), documents, max_size=3),
+    spec=queries(),
+)
+def test_collection_group_queries_answer_alike(
+    pair: Pair, docs: dict[str, Any], nested: dict[str, Any], spec: QuerySpec
+) -> None:
+    name = store(pair, docs, nested)
+    assume(name is not None)
+
+    def run(client: firestore.Client) -> list[Any]:
+        return snapshots(build_query(spec, client.collection(str(name)), group=True).get())
+
+    ours, google = pair.both(run)
+    assert ours == google, f"{spec}\nours:   {ours}\ngoogle: {google}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -31,7 +32,7 @@ def preconditions(client: firestore.Client, root: str) -> dict[str, Any]:
     future = datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=1)
     earlier = stored - _US
     missing = client.collection(root).document("missing")
-    attempts = {
+    attempts: dict[str, Callable[[], Any]] = {
         "delete, base version later than stored": lambda: doc.delete(
             option=option(last_update_time=later)
         ),
