@@ -12,6 +12,8 @@ a built-in detector scores it without learning from it; window models skip it.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,12 +21,15 @@ from typing import Any
 import orjson
 
 from shared.bus import Bus
+from shared.errors import Conflict, PreconditionFailed, Unavailable
 from shared.inference.bindings import Binding
 from shared.inference.detectors import BUILTIN_KINDS, step
 from shared.inference.paths import detector_state_path
+from shared.inference.states import StateCache
 from shared.locks import KeyedLocks
 from shared.outbox import publish_outbox
-from shared.store import Store, Transaction
+from shared.redelivery import pack_keys, unpack_keys
+from shared.store import Store
 from shared.telemetry.chunks import plan
 from shared.telemetry.model import NormalizedMessage, Reading, Source
 from shared.topics import ANOMALIES
@@ -41,6 +46,8 @@ __all__ = [
 ]
 
 SEEN = 64
+_ATTEMPTS = 10  # batches refused because another instance moved a state, before giving up
+_BACKOFF_S = 0.002  # the wait before reading again grows to a random 0..2^attempt times this
 WindowModel = Callable[[Binding, list[list[float]]], list[float]]  # windows -> scores
 
 
@@ -60,7 +67,7 @@ class ScoreState:
             orjson.loads(data.get("detector") or b"{}"),
             int(data.get("last_ts", -1)),
             bool(data.get("anomalous")),
-            list(data.get("seen") or []),
+            unpack_keys(data.get("seen")),
             list(orjson.loads(data.get("outbox") or b"[]")),
         )
 
@@ -69,7 +76,7 @@ class ScoreState:
             "detector": orjson.dumps(self.detector),
             "last_ts": self.last_ts,
             "anomalous": self.anomalous,
-            "seen": self.seen[-SEEN:],
+            "seen": pack_keys(self.seen[-SEEN:]),
             "outbox": orjson.dumps(self.outbox),
         }
 
@@ -139,13 +146,20 @@ def score_with_windows(
 
 
 class Scoring:
-    """Scores bindings' readings in `store`, publishing anomaly events on `bus()`."""
+    """Scores bindings' readings in `store`, publishing anomaly events on `bus()`.
+
+    One store round trip per message in the steady state: the states this process wrote last
+    are kept with their versions (`StateCache`), and the message's derived chunks and new
+    states go in one batch whose state writes are guarded by those versions (a `create` for a
+    new state). If another instance moved a state meanwhile the batch applies nothing, the
+    states are read again and the message is scored again."""
 
     def __init__(self, store: Store, bus: Callable[[], Bus], model: WindowModel | None = None):
         self.store = store
         self.bus = bus
         self.model = model  # for onnx bindings (in-process)
         self.locks = KeyedLocks()
+        self.states = StateCache()
 
     def score(
         self,
@@ -157,63 +171,88 @@ class Scoring:
         scores: Mapping[str, list[float]] | None = None,
         expect: Mapping[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
-        """Score every (binding, readings) of one message in one transaction; the anomaly events
-        published. `scores` gives remote models' answers by binding id; `expect` the state
+        """Score every (binding, readings) of one message in one atomic batch; the anomaly
+        events published. `scores` gives remote models' answers by binding id; `expect` the state
         versions they were computed on (a change meanwhile raises StaleState, to retry)."""
-        pending: list[tuple[str, dict[str, Any]]] = []
-
-        def run(txn: Transaction) -> None:
-            pending.clear()
-            paths = [detector_state_path(org, b.id) for b, _ in work]
-            docs = txn.get_many(paths)
-            derived: list[Reading] = []
-            writes: list[tuple[str, ScoreState]] = []
-            for (binding, readings), path, doc in zip(work, paths, docs, strict=True):
-                state = ScoreState.from_data(doc.data if doc else None)
-                if expect is not None and (doc.update_time if doc else None) != expect.get(
-                    binding.id
-                ):
-                    raise StaleState(binding.id)
-                if key in state.seen:
-                    pending.extend((path, event) for event in state.outbox)
-                    continue
-                state.seen = [*state.seen[-(SEEN - 1) :], key]
-                outputs = self._outputs(binding, state, readings, scores)
-                events = _events(org, binding, state, outputs)
-                state.outbox.extend(events)
-                pending.extend((path, event) for event in events)
-                for out in outputs:
-                    derived.append(
-                        Reading(
-                            binding.score_sensor, out.ts, out.score, "double", None, binding.device
-                        )
-                    )
-                    anomalous = out.score > binding.threshold
-                    derived.append(
-                        Reading(
-                            binding.anomaly_sensor,
-                            out.ts,
-                            anomalous,
-                            "boolean",
-                            None,
-                            binding.device,
-                        )
-                    )
-                writes.append((path, state))
-            if derived:
-                message = NormalizedMessage(
-                    org, "", Source(f"score-{key}", "derived"), tuple(derived)
-                )
-                for chunk in plan(message, received_ns):
-                    txn.set(chunk.path, chunk.data)
-            for path, state in writes:
-                txn.set(path, state.to_data())
-
+        paths = [detector_state_path(org, b.id) for b, _ in work]
         with self.locks.hold(f"{org}/{binding.id}" for binding, _ in work):
-            self.store.run_transaction(run)
-        if pending:
+            for attempt in range(_ATTEMPTS):
+                known = {} if expect is not None else self.states.get_many(paths)
+                missing = [path for path in paths if path not in known]
+                for path, document in zip(missing, self.store.get_many(missing), strict=True):
+                    known[path] = (document.update_time, document.data) if document else None
+                try:
+                    pending, written = self._apply(
+                        org, work, paths, known, key, received_ns, scores, expect
+                    )
+                except (PreconditionFailed, Conflict):
+                    self.states.forget(paths)  # another instance moved a state: read again
+                    time.sleep(random.uniform(0, _BACKOFF_S * 2**attempt))
+                    continue
+                break
+            else:
+                raise Unavailable(f"detector states of {org} kept changing; will retry")
+        if pending:  # their outboxes are emptied below, in other versions
+            self.states.forget([*written, *(path for path, _ in pending)])
             publish_outbox(self.store, self.bus(), ANOMALIES, pending, _attributes)
         return [event for _, event in pending]
+
+    def _apply(
+        self,
+        org: str,
+        work: Sequence[tuple[Binding, Sequence[tuple[int, Any]]]],
+        paths: list[str],
+        known: Mapping[str, tuple[Any, Mapping[str, Any]] | None],
+        key: str,
+        received_ns: int,
+        scores: Mapping[str, list[float]] | None,
+        expect: Mapping[str, Any] | None,
+    ) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
+        """Score on the `known` (version, data) states and commit the batch; (pending events,
+        state paths written). PreconditionFailed or Conflict when a state moved meanwhile."""
+        pending: list[tuple[str, dict[str, Any]]] = []
+        derived: list[Reading] = []
+        writes: list[tuple[str, ScoreState, Any]] = []
+        for (binding, readings), path in zip(work, paths, strict=True):
+            found = known[path]
+            version = found[0] if found else None
+            state = ScoreState.from_data(found[1] if found else None)
+            if expect is not None and version != expect.get(binding.id):
+                raise StaleState(binding.id)
+            if key in state.seen:
+                pending.extend((path, event) for event in state.outbox)
+                continue
+            state.seen = [*state.seen[-(SEEN - 1) :], key]
+            outputs = self._outputs(binding, state, readings, scores)
+            events = _events(org, binding, state, outputs)
+            state.outbox.extend(events)
+            pending.extend((path, event) for event in events)
+            for out in outputs:
+                derived.append(
+                    Reading(binding.score_sensor, out.ts, out.score, "double", None, binding.device)
+                )
+                anomalous = out.score > binding.threshold
+                derived.append(
+                    Reading(binding.anomaly_sensor, out.ts, anomalous, "boolean", None,
+                            binding.device)
+                )  # fmt: skip
+            writes.append((path, state, version))
+        if not writes:
+            return pending, []
+        batch = self.store.batch()
+        if derived:
+            message = NormalizedMessage(org, "", Source(f"score-{key}", "derived"), tuple(derived))
+            for chunk in plan(message, received_ns):
+                batch.set(chunk.path, chunk.data)
+        for path, state, version in writes:  # the states last: commit() gives their version
+            if version is None:
+                batch.create(path, state.to_data())
+            else:
+                batch.update(path, state.to_data(), if_version=version)
+        committed = batch.commit()
+        for path, state, _ in writes:
+            self.states.put(path, committed, state.to_data())
+        return pending, [path for path, _, _ in writes]
 
     def _outputs(
         self,

@@ -24,6 +24,7 @@ from typing import Any
 
 import orjson
 
+from shared.redelivery import pack_keys, unpack_keys
 from shared.rules.check import Checked
 from shared.rules.evaluate import Frame, Point, holds
 
@@ -76,7 +77,7 @@ class SeriesState:
             firing=bool(data.get("firing")),
             since=data.get("since"),
             alert=data.get("alert") or None,
-            seen=list(data.get("seen") or []),
+            seen=unpack_keys(data.get("seen")),
             outbox=list(outbox),
             version=int(data.get("version") or 0),
         )
@@ -93,7 +94,7 @@ class SeriesState:
             "firing": self.firing,
             "since": self.since,
             "alert": self.alert,
-            "seen": self.seen[-SEEN:],
+            "seen": pack_keys(self.seen[-SEEN:]),
             "outbox": orjson.dumps(self.outbox),
             "version": self.version,
         }

@@ -272,17 +272,22 @@ class _Batch:
     def set(self, path: str, data: Mapping[str, Any], *, merge: bool = False) -> None:
         self._batch.set(self._note(path), _data(data), merge=merge)
 
-    def update(self, path: str, fields: Mapping[str, Any]) -> None:
-        self._batch.update(self._note(path), _data(fields))
+    def update(
+        self, path: str, fields: Mapping[str, Any], *, if_version: datetime | None = None
+    ) -> None:
+        client = self._store.client
+        option = client.write_option(last_update_time=if_version) if if_version else None
+        self._batch.update(self._note(path), _data(fields), option=option)
 
     def delete(self, path: str) -> None:
         self._batch.delete(self._note(path))
 
-    def commit(self) -> None:
+    def commit(self) -> datetime | None:
         if len(self._batch) == 0:
-            return
+            return None
         with _translated(self._first):
-            self._batch.commit()
+            results = self._batch.commit()
+        return cast(datetime, results[-1].update_time or self._batch.commit_time)
 
 
 class _Transaction:

@@ -377,15 +377,16 @@ class _Batch:
     def set(self, path: str, data: Mapping[str, Any], *, merge: bool = False) -> None:
         self._writes.append(_write("merge" if merge else "set", path, data))
 
-    def update(self, path: str, fields: Mapping[str, Any]) -> None:
-        self._writes.append(_write("update", path, fields))
+    def update(
+        self, path: str, fields: Mapping[str, Any], *, if_version: datetime | None = None
+    ) -> None:
+        self._writes.append(_write("update", path, fields, if_version))
 
     def delete(self, path: str) -> None:
         self._writes.append(_write("delete", path, {}))
 
-    def commit(self) -> None:
-        if self._writes:
-            self._store._commit(self._writes)
+    def commit(self) -> datetime | None:
+        return self._store._commit(self._writes) if self._writes else None
 
 
 class _Transaction:
