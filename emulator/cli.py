@@ -24,15 +24,16 @@ __all__ = ["main", "parse_args"]
 
 VERSION = "0.1.0"
 
-# flag, variable, default, help
+# flag, variable, default, help, the name PortInUse gives it (emulator/platform.py)
 _PORTS = (
-    ("--port", "STRATUS_PORT", 8080, "functions' base URL port"),
-    ("--firestore-port", "STRATUS_FIRESTORE_PORT", 8180, "Firestore-compatible gRPC port"),
-    ("--pubsub-port", "STRATUS_PUBSUB_PORT", 8185, "Pub/Sub-compatible gRPC port"),
-    ("--mqtt-port", "STRATUS_MQTT_PORT", 1883, "MQTT broker port"),
-    ("--mqtt-ws-port", "STRATUS_MQTT_WS_PORT", 9001, "MQTT-over-WebSockets port"),
-    ("--ws-port", "STRATUS_WS_PORT", 8765, "WebSocket ingest gateway port"),
-)
+    ("--port", "STRATUS_PORT", 8080, "functions' base URL port", "functions"),
+    ("--firestore-port", "STRATUS_FIRESTORE_PORT", 8180, "Firestore-compatible gRPC port",
+     "firestore"),
+    ("--pubsub-port", "STRATUS_PUBSUB_PORT", 8185, "Pub/Sub-compatible gRPC port", "pubsub"),
+    ("--mqtt-port", "STRATUS_MQTT_PORT", 1883, "MQTT broker port", "mqtt"),
+    ("--mqtt-ws-port", "STRATUS_MQTT_WS_PORT", 9001, "MQTT-over-WebSockets port", "mqtt-ws"),
+    ("--ws-port", "STRATUS_WS_PORT", 8765, "WebSocket ingest gateway port", "websocket"),
+)  # fmt: skip
 
 
 def _env_int(name: str, default: int) -> int:
@@ -52,7 +53,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--host", default=env("STRATUS_HOST", "127.0.0.1"), help="bind address [STRATUS_HOST]"
     )
-    for flag, variable, default, text in _PORTS:
+    for flag, variable, default, text, _ in _PORTS:
         parser.add_argument(
             flag, type=int, default=_env_int(variable, default), help=f"{text} [{variable}]"
         )
@@ -102,13 +103,21 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="seconds between a demo device's readings [STRATUS_DEMO_INTERVAL]",
     )
     parser.add_argument(
+        "--mqtt-autosave-changes",
+        type=int,
+        default=_env_int("STRATUS_MQTT_AUTOSAVE_CHANGES", 10),
+        help="the broker writes its snapshot after this many changes (1: after each; fewer "
+        "acknowledged messages die with a crash, at a cost in throughput; docs/ARCHITECTURE.md) "
+        "[STRATUS_MQTT_AUTOSAVE_CHANGES]",
+    )
+    parser.add_argument(
         "-v",
         "--verbose",
         action="store_true",
         help="show every component's log on the console instead of in <data-dir>/logs",
     )
     args = parser.parse_args(argv)
-    for flag, _, _, _ in _PORTS:
+    for flag, *_ in _PORTS:
         value = getattr(args, flag[2:].replace("-", "_"))
         if not 0 <= value <= 65535:
             parser.error(f"{flag} {value} is not a port (0..65535)")
@@ -116,6 +125,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error("--workers must be at least 1")
     if args.bridges < 0:
         parser.error("--bridges must be at least 0")
+    if args.mqtt_autosave_changes < 1:
+        parser.error("--mqtt-autosave-changes must be at least 1")
     if args.demo_devices < 1 or args.demo_interval <= 0:
         parser.error("--demo-devices must be at least 1 and --demo-interval above 0")
     return args
@@ -137,11 +148,12 @@ def run(args: argparse.Namespace) -> int:
         verbose=args.verbose,
         ws_port=args.ws_port,
         bridges=args.bridges,
+        mqtt_autosave_changes=args.mqtt_autosave_changes,
     )
     platform = Platform(config)
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
-        platform.supervisor.stopping = True
+        platform.supervisor.request_stop()
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
@@ -172,6 +184,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         return run(args)
-    except (PortInUse, ManifestError) as exc:
+    except PortInUse as exc:
+        print(f"error: {exc}; {_port_hint(exc.name)}", file=sys.stderr)
+        return 2
+    except ManifestError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+def _port_hint(name: str) -> str:
+    """How to choose another port for component `name`."""
+    for flag, variable, _, _, component in _PORTS:
+        if component == name:
+            return f"choose another with {flag} (or {variable}), 0 for a free one"
+    return "choose another port"

@@ -164,12 +164,16 @@ def prepare(
     bridges: int = 1,
     workers: int = 1,
     max_payload: int = 1024 * 1024,
+    autosave_changes: int = 10,
 ) -> Broker:
     """Write the configuration (and, on first start, the accounts and dynamic-security file).
 
     `max_payload` is the platform's body limit (STRATUS_MAX_BODY_BYTES): the broker cuts a
     client that sends a larger packet (payload plus PACKET_OVERHEAD), so nothing it could never
-    deliver is acknowledged; MQTT 5 clients learn the bound in the CONNACK.
+    deliver is acknowledged; MQTT 5 clients learn the bound in the CONNACK. The broker writes
+    its snapshot after `autosave_changes` changes (acknowledgements, queued messages,
+    subscriptions, retained messages) besides the emulator's SIGUSR1 every half second: what it
+    acknowledged since is lost to a kill -9 (docs/ARCHITECTURE.md, "Broker (MQTT)").
     """
     binary, ctrl, plugin = _find()
     home = data_dir / "mosquitto"
@@ -204,7 +208,7 @@ def prepare(
         "persistence true\n"
         f"persistence_location {home}/\n"
         "autosave_on_changes true\n"
-        "autosave_interval 1\n"  # with on_changes: a snapshot after every change (see docs)
+        f"autosave_interval {autosave_changes}\n"  # with on_changes: a count of changes
         "max_queued_messages 100000\n"
         "max_inflight_messages 1000\n"
         "log_dest stdout\n"

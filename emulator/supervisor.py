@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,9 @@ from emulator.process import die_with_parent
 __all__ = ["Component", "StartupError", "Supervisor"]
 
 _log = logging.getLogger("stratus.emulator")
+
+STOP_TIMEOUT = 4.0  # seconds for the whole emulator to stop (Ctrl-C), kills included
+TIER_RESERVE = 1.0  # of which each lower tier keeps this much
 
 
 class StartupError(RuntimeError):
@@ -35,6 +39,10 @@ class Component:
     timeout: float = 30.0
     before_start: Callable[[], None] | None = None
     after_start: Callable[[], None] | None = None
+    # stopped before every component of a lower tier (gateways 2, functions 1, services 0)
+    tier: int = 0
+    # called about every half second while the emulator runs (e.g. ask for a snapshot)
+    tick: Callable[[subprocess.Popen[bytes]], None] | None = None
     process: subprocess.Popen[bytes] | None = None
     restarts: collections.deque[float] = field(default_factory=lambda: collections.deque(maxlen=5))
 
@@ -47,6 +55,7 @@ class Supervisor:
         self.verbose = verbose
         self.components: list[Component] = []
         self.stopping = False
+        self._wake = threading.Event()
 
     def log_path(self, component: Component) -> Path:
         return self.log_dir / f"{component.name}.log"
@@ -62,6 +71,9 @@ class Supervisor:
                 stderr=subprocess.STDOUT if out else None,
                 env=env,
                 preexec_fn=die_with_parent,
+                # Ctrl-C reaches the emulator only, which stops its children in order (a broker
+                # gone before the bridges would leave their batches unacknowledged)
+                process_group=0,
             )
         finally:
             if out is not None:
@@ -107,7 +119,11 @@ class Supervisor:
         while not self.stopping:
             for component in list(self.components):
                 process = component.process
-                if self.stopping or process is None or process.poll() is None:
+                if self.stopping or process is None:
+                    continue
+                if process.poll() is None:
+                    if component.tick is not None:
+                        component.tick(process)
                     continue
                 now = time.monotonic()
                 recent = [t for t in component.restarts if now - t < 60]
@@ -130,17 +146,35 @@ class Supervisor:
                     self.start(component)
                 except StartupError as exc:
                     print(f"error: {exc}", file=sys.stderr, flush=True)
-            time.sleep(interval)
+            self._wake.wait(interval)
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM every child, newest first; SIGKILL those still alive after `timeout`."""
+    def request_stop(self) -> None:
+        """Ask `watch` to return now (from a signal handler)."""
         self.stopping = True
-        for component in reversed(self.components):
-            process = component.process
-            if process is not None and process.poll() is None:
-                process.send_signal(signal.SIGTERM)
+        self._wake.set()
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        """Stop every child within `timeout` seconds: tier by tier, highest first (gateways
+        still reach the services they flush to), the children of a tier together; SIGTERM, then
+        SIGKILL for those still alive at the tier's share of the deadline."""
+        self.stopping = True
+        deadline = time.monotonic() + timeout
+        tiers = sorted({c.tier for c in self.components}, reverse=True)
+        for index, tier in enumerate(tiers):
+            left = len(tiers) - index - 1  # tiers after this one keep TIER_RESERVE each
+            until = deadline - left * TIER_RESERVE
+            alive = [
+                c for c in self.components
+                if c.tier == tier and c.process is not None and c.process.poll() is None
+            ]  # fmt: skip
+            for component in alive:
+                assert component.process is not None
+                component.process.send_signal(signal.SIGTERM)
+            for component in alive:
+                assert component.process is not None
                 try:
-                    process.wait(timeout)
+                    component.process.wait(max(0.0, until - time.monotonic()))
                 except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+                    _log.warning("%s did not stop in time; killing it", component.name)
+                    component.process.kill()
+                    component.process.wait()

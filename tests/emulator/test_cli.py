@@ -34,16 +34,17 @@ def taken_port() -> Iterator[int]:
 
 
 @pytest.mark.parametrize(
-    ("flag", "name"),
+    ("flag", "name", "variable"),
     [
-        ("--port", "functions"),
-        ("--firestore-port", "firestore"),
-        ("--pubsub-port", "pubsub"),
-        ("--mqtt-port", "mqtt"),
+        ("--port", "functions", "STRATUS_PORT"),
+        ("--firestore-port", "firestore", "STRATUS_FIRESTORE_PORT"),
+        ("--pubsub-port", "pubsub", "STRATUS_PUBSUB_PORT"),
+        ("--mqtt-port", "mqtt", "STRATUS_MQTT_PORT"),
+        ("--mqtt-ws-port", "mqtt-ws", "STRATUS_MQTT_WS_PORT"),
     ],
 )
-def test_port_in_use_is_one_line_naming_the_port(
-    tmp_path: Path, taken_port: int, flag: str, name: str
+def test_port_in_use_is_one_line_naming_the_port_and_the_flag(
+    tmp_path: Path, taken_port: int, flag: str, name: str, variable: str
 ) -> None:
     others = {"--port": "0", "--firestore-port": "0", "--pubsub-port": "0", "--mqtt-port": "0",
               "--mqtt-ws-port": "0"}  # fmt: skip
@@ -52,7 +53,8 @@ def test_port_in_use_is_one_line_naming_the_port(
     result = run_cli(*args, "--data-dir", str(tmp_path))
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        f"error: {name} port {taken_port} on 127.0.0.1 is already in use"
+        f"error: {name} port {taken_port} on 127.0.0.1 is already in use; choose another with "
+        f"{flag} (or {variable}), 0 for a free one"
     )
 
 
