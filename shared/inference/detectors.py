@@ -7,7 +7,9 @@ in units of the series' own spread, so one threshold (default 4) fits any sensor
   uses the value clipped to mean +- `clip` std, so a spike does not drag the baseline.
 - `mad`: a robust line (Theil-Sen: median slope, median intercept) through the last `window`
   readings and the median absolute deviation of their residuals; score |x - line| /
-  (1.4826 MAD): robust to the outliers it is looking for and to the slope of a season.
+  (1.4826 MAD): robust to the outliers it is looking for and to the slope of a season. The
+  pairwise slopes are kept sorted per process and slid by one reading (`_SlopeMemo`): O(n log
+  n) a reading where recomputing them is O(n^2 log n).
 - `seasonal`: additive Holt-Winters: a level, one seasonal offset per phase bin of `period`
   seconds (`bins` bins, by event time) and an EWMA of squared residuals; score |residual| / std.
   It warms up for two periods.
@@ -17,8 +19,12 @@ from __future__ import annotations
 
 import math
 import statistics
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from sortedcontainers import SortedList
 
 __all__ = ["BUILTIN_KINDS", "DEFAULT_THRESHOLDS", "PARAMETERS", "step", "validate_params"]
 
@@ -77,22 +83,76 @@ def _ewma(state: State, params: Mapping[str, Any], ts: int, x: float) -> tuple[f
 
 def _mad(state: State, params: Mapping[str, Any], ts: int, x: float) -> tuple[float | None, State]:
     values = [float(v) for v in state.get("values", [])]
+    window = int(params["window"])
     score = None
-    if len(values) >= params["warmup"]:
+    slopes = _SLOPES.take(values) if len(values) >= params["warmup"] else None
+    if slopes is not None:
         # a robust line through the window (Theil-Sen), so a slope (a season, a trend) is not
         # mistaken for spread: median of pairwise slopes, median intercept, MAD of residuals
         n = len(values)
-        slope = statistics.median(
-            (values[j] - values[i]) / (j - i) for i in range(n) for j in range(i + 1, n)
-        )
+        middle = len(slopes) // 2
+        slope = slopes[middle] if len(slopes) % 2 else (slopes[middle - 1] + slopes[middle]) / 2
         intercept = statistics.median(v - slope * i for i, v in enumerate(values))
         residuals = [v - intercept - slope * i for i, v in enumerate(values)]
         centre = statistics.median(residuals)
         mad = statistics.median(abs(r - centre) for r in residuals)
         scale = max(1.4826 * mad, _EPS * max(1.0, abs(intercept)))
         score = abs(x - intercept - slope * n - centre) / scale
-    values.append(x)
-    return score, {"values": values[-int(params["window"]) :]}
+    kept = [*values, x][-window:]
+    if slopes is not None:
+        _SLOPES.slide(slopes, values, kept)
+    return score, {"values": kept}
+
+
+class _SlopeMemo:
+    """The sorted pairwise slopes of recent windows, by window: the next reading's window
+    differs by one value in and at most one out, so its slopes are the last ones less the n - 1
+    of the value leaving and plus the n - 1 of the value coming in (O(n log n) with a sorted
+    list, where computing and sorting all n(n-1)/2 again is O(n^2 log n)). Each slope is
+    computed exactly as from scratch, `(v[j] - v[i]) / (j - i)` (the index difference does
+    not change as the window slides), so the median is the same float."""
+
+    def __init__(self, capacity: int = 1_000_000) -> None:
+        self._memo: OrderedDict[tuple[float, ...], SortedList] = OrderedDict()
+        self._lock = threading.Lock()
+        self._capacity = capacity  # slopes kept in all (about 40 MB), the oldest windows go
+        self._size = 0
+
+    def take(self, values: list[float]) -> SortedList:
+        """The sorted slopes of `values` (the caller's to change and `slide`)."""
+        with self._lock:
+            found = self._memo.pop(tuple(values), None)
+            self._size -= len(found) if found is not None else 0
+        if found is not None:
+            return found
+        n = len(values)
+        return SortedList(
+            (values[j] - values[i]) / (j - i) for i in range(n) for j in range(i + 1, n)
+        )
+
+    def slide(self, slopes: SortedList, old: list[float], new: list[float]) -> None:
+        """Turn `slopes` of window `old` into those of `new` (`old` plus one value, less its
+        first when full) and keep them for the next reading."""
+        x, n = new[-1], len(old)
+        try:
+            if len(new) == n:  # the window was full: its first value leaves
+                first = old[0]
+                for j in range(1, n):
+                    slopes.remove((old[j] - first) / j)
+                old = old[1:]
+        except ValueError:  # not the slopes of `old` (a value that is not a finite number)
+            return
+        m = len(old)
+        slopes.update((x - old[i]) / (m - i) for i in range(m))
+        with self._lock:
+            self._size -= len(self._memo.pop(tuple(new), ()))
+            self._memo[tuple(new)] = slopes
+            self._size += len(slopes)
+            while self._size > self._capacity and self._memo:
+                self._size -= len(self._memo.popitem(last=False)[1])
+
+
+_SLOPES = _SlopeMemo()
 
 
 def _seasonal(
