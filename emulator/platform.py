@@ -164,6 +164,10 @@ class Platform:
                     "STRATUS_PUSH_TOKEN": self.push_token,
                     "STRATUS_READY_FILE": str(self.ready_file),
                     "STRATUS_DATA_DIR": str(self.config.data_dir),
+                    # webhooks and remote models may be local servers here (shared/egress.py)
+                    "STRATUS_ALLOW_PRIVATE_TARGETS": os.environ.get(
+                        "STRATUS_ALLOW_PRIVATE_TARGETS", "1"
+                    ),
                     **self._worker_accounts(),
                 },
                 ready=lambda: _http_answers(f"{self.base_url}/healthz"),

@@ -19,6 +19,7 @@ from shared.directory import (
     sensor_path,
     text_field,
 )
+from shared.egress import TargetRefused, check_url
 from shared.errors import NotFound, ValidationError
 from shared.inference.bindings import default_threshold, validate_kind_params
 from shared.inference.onnx_models import Signature, TensorSpec, check_binding
@@ -57,9 +58,16 @@ def _threshold(body: Mapping[str, Any], kind: str, required: bool) -> float | No
 class Detectors:
     """Detector CRUD for the organisation of each call."""
 
-    def __init__(self, store: Store, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Callable[[], float] = time.time,
+        allow_private_targets: bool = False,
+    ) -> None:
         self.store = store
         self.clock = clock
+        self.allow_private_targets = allow_private_targets  # STRATUS_ALLOW_PRIVATE_TARGETS
 
     def _load(self, org: str, detector: str) -> Document:
         document = self.store.get(detector_path(org, require_id(detector, "detector")))
@@ -103,6 +111,11 @@ class Detectors:
         if not isinstance(kind, str):
             raise ValidationError("kind is required", field="kind")
         params = validate_kind_params(kind, body.get("params"))
+        if kind == "remote" and not self.allow_private_targets:
+            try:
+                check_url(params["url"])
+            except TargetRefused as exc:
+                raise ValidationError(str(exc), field="params.url") from None
         threshold = _threshold(body, kind, required=True)
         enabled = body.get("enabled", True)
         if not isinstance(enabled, bool):

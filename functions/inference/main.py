@@ -5,10 +5,8 @@ from __future__ import annotations
 import os
 from functools import cache
 
-import httpx
-
 from functions.inference.service import RemoteScorer
-from shared import clients
+from shared import clients, egress
 from shared.deadletter import DeadLetters
 from shared.entry import event_function
 from shared.events import Message
@@ -23,7 +21,8 @@ __all__ = ["app", "event", "main"]
 def _scorer() -> RemoteScorer:
     attempts = env_int(os.environ, "STRATUS_INFERENCE_MAX_ATTEMPTS", 5, minimum=1)
     scoring = Scoring(clients.store(), clients.bus)
-    return RemoteScorer(clients.store(), scoring, httpx.Client(), attempts)
+    http = egress.client(allow_private=egress.allowed(os.environ))
+    return RemoteScorer(clients.store(), scoring, http, attempts)
 
 
 def handle(message: Message) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from shared.egress import TargetRefused
 from shared.errors import Unavailable, ValidationError
 from shared.inference.bindings import Binding
 from shared.inference.paths import detector_path, detector_state_path
@@ -67,6 +68,10 @@ class RemoteScorer:
     ) -> list[float]:
         try:
             return infer(self.client, binding, windows)
+        except TargetRefused as exc:  # a private address: retrying will not help
+            raise RemoteModelFailed(
+                f"remote model {binding.params.get('model')} refused: {exc}", field="url"
+            ) from None
         except (httpx.HTTPError, ValueError) as exc:
             reason = (
                 f"remote model {binding.params.get('model')} failed: {type(exc).__name__}: {exc}"

@@ -5,10 +5,8 @@ from __future__ import annotations
 import os
 from functools import cache
 
-import httpx
-
 from functions.notify.service import Notifier, SmtpSettings
-from shared import clients
+from shared import clients, egress
 from shared.deadletter import DeadLetters
 from shared.entry import event_function
 from shared.events import Message
@@ -38,7 +36,7 @@ def _notifier() -> Notifier:
     return Notifier(
         clients.store(),
         clients.bus,
-        http=httpx.Client(),
+        http=egress.client(allow_private=egress.allowed(os.environ)),
         smtp=_smtp(),
         broker=clients.broker_publisher,
         topics={t.strip() for t in topics if t.strip()},

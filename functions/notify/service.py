@@ -22,6 +22,7 @@ from shared.broker import BrokerPublisher, command_topic
 from shared.bus import Bus
 from shared.deadletter import confirm
 from shared.directory import device_path
+from shared.egress import TargetRefused
 from shared.errors import Conflict, Disposition, StratusError, Unavailable, ValidationError
 from shared.notify.webhooks import SIGNATURE_HEADER, sign
 from shared.rules.alerts import rule_path
@@ -99,6 +100,8 @@ class Notifier:
             _KINDS[action["type"]](self, notification, action)
         except DeliveryFailed:
             raise
+        except TargetRefused as exc:  # a private address: retrying will not help
+            raise DeliveryFailed(f"{action['type']} refused: {exc}") from None
         except Exception as exc:
             reason = f"{action['type']} failed: {type(exc).__name__}: {exc}"[:900]
             if attempt is not None and attempt >= self.max_attempts:

@@ -7,7 +7,7 @@ from functools import cache
 
 from functions.rules.api import build_router
 from functions.rules.service import Rules
-from shared import clients
+from shared import clients, egress
 from shared.entry import http_function
 from shared.topics import RULE_OUTPUT
 
@@ -19,7 +19,12 @@ MAX_BODY_BYTES = 64 * 1024
 @cache
 def _rules() -> Rules:
     topics = os.environ.get("STRATUS_RULE_TOPICS", RULE_OUTPUT).split(",")
-    return Rules(clients.store(), clients.bus, topics={t.strip() for t in topics if t.strip()})
+    return Rules(
+        clients.store(),
+        clients.bus,
+        topics={t.strip() for t in topics if t.strip()},
+        allow_private_targets=egress.allowed(os.environ),
+    )
 
 
 app, http, main = http_function(

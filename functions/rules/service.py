@@ -15,6 +15,7 @@ import orjson
 from shared.bus import Bus
 from shared.deadletter import confirm
 from shared.directory import device_path, new_id, purge_collection, require_id, rfc3339, sensor_path
+from shared.egress import TargetRefused, check_url
 from shared.errors import NotFound, ValidationError
 from shared.inference.paths import detector_path
 from shared.rules.alerts import (
@@ -72,11 +73,13 @@ class Rules:
         *,
         topics: Collection[str] = (),
         clock: Callable[[], int] = time.time_ns,
+        allow_private_targets: bool = False,
     ) -> None:
         self.store = store
         self.bus = bus
         self.topics = topics
         self.clock = clock
+        self.allow_private_targets = allow_private_targets  # STRATUS_ALLOW_PRIVATE_TARGETS
 
     def _load(self, org: str, rule: str) -> Document:
         document = self.store.get(rule_path(org, require_id(rule, "rule")))
@@ -98,6 +101,11 @@ class Rules:
         for n, action in enumerate(fields.get("actions") or []):
             if action["type"] == "command":
                 paths.append((device_path(org, action["device"]), f"actions[{n}].device", "device"))
+            if action["type"] == "webhook" and not self.allow_private_targets:
+                try:
+                    check_url(action["url"])
+                except TargetRefused as exc:
+                    raise ValidationError(str(exc), field=f"actions[{n}].url") from None
         found = self.store.get_many([path for path, _, _ in paths]) if paths else []
         for (_, where, what), document in zip(paths, found, strict=True):
             if document is None:
