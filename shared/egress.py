@@ -9,13 +9,13 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpcore
-import httpx
-
 from shared.settings import env_bool
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "ALLOW_ENV",
@@ -90,65 +90,77 @@ def check_url(url: str, *, lookup: Resolve = resolve) -> None:
     _check(host, addresses)
 
 
-class _GuardedBackend(httpcore.NetworkBackend):
-    """httpcore's network backend that resolves the host itself, refuses it when any address is
-    refused, and connects to the checked addresses only (in order, the next on failure)."""
+def _guarded_transport(lookup: Resolve) -> httpx.HTTPTransport:
+    """httpx's transport whose connections resolve, check and pin through the guard (httpx and
+    httpcore imported here, not on the cold-start path of the APIs that only call check_url)."""
+    import httpcore
+    import httpx
 
-    def __init__(self, lookup: Resolve) -> None:
-        self._lookup = lookup
-        self._inner = httpcore.SyncBackend()
+    class _GuardedBackend(httpcore.NetworkBackend):
+        """httpcore's network backend that resolves the host itself, refuses it when any address is
+        refused, and connects to the checked addresses only (in order, the next on failure)."""
 
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        try:
-            addresses = self._lookup(host, port)
-        except (OSError, UnicodeError) as exc:
-            raise httpcore.ConnectError(f"{host}: {exc}") from None
-        _check(host, addresses)
-        failure: Exception = httpcore.ConnectError(f"{host} resolves to no address")
-        for address in addresses:
+        def __init__(self, lookup: Resolve) -> None:
+            self._lookup = lookup
+            self._inner = httpcore.SyncBackend()
+
+        def connect_tcp(
+            self,
+            host: str,
+            port: int,
+            timeout: float | None = None,
+            local_address: str | None = None,
+            socket_options: Iterable[Any] | None = None,
+        ) -> httpcore.NetworkStream:
             try:
-                return self._inner.connect_tcp(
-                    address, port, timeout, local_address, socket_options
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                failure = exc
-        raise failure
+                addresses = self._lookup(host, port)
+            except (OSError, UnicodeError) as exc:
+                raise httpcore.ConnectError(f"{host}: {exc}") from None
+            _check(host, addresses)
+            failure: Exception = httpcore.ConnectError(f"{host} resolves to no address")
+            for address in addresses:
+                try:
+                    return self._inner.connect_tcp(
+                        address, port, timeout, local_address, socket_options
+                    )
+                except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                    failure = exc
+            raise failure
 
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.NetworkStream:
-        raise TargetRefused("outbound calls do not use unix sockets")
+        def connect_unix_socket(
+            self,
+            path: str,
+            timeout: float | None = None,
+            socket_options: Iterable[Any] | None = None,
+        ) -> httpcore.NetworkStream:
+            raise TargetRefused("outbound calls do not use unix sockets")
 
-    def sleep(self, seconds: float) -> None:
-        self._inner.sleep(seconds)
+        def sleep(self, seconds: float) -> None:
+            self._inner.sleep(seconds)
 
+    class _GuardedTransport(httpx.HTTPTransport):
+        """httpx's transport on a connection pool whose connections go through `_GuardedBackend`
+        (TLS still checks the certificate against the URL's host name)."""
 
-class _GuardedTransport(httpx.HTTPTransport):
-    """httpx's transport on a connection pool whose connections go through `_GuardedBackend`
-    (TLS still checks the certificate against the URL's host name)."""
+        def __init__(self, lookup: Resolve) -> None:
+            super().__init__()
+            limits = httpx.Limits()
+            self._pool = httpcore.ConnectionPool(
+                ssl_context=httpx.create_ssl_context(),
+                max_connections=limits.max_connections,
+                max_keepalive_connections=limits.max_keepalive_connections,
+                keepalive_expiry=limits.keepalive_expiry,
+                network_backend=_GuardedBackend(lookup),
+            )
 
-    def __init__(self, lookup: Resolve) -> None:
-        super().__init__()
-        limits = httpx.Limits()
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=_GuardedBackend(lookup),
-        )
+    return _GuardedTransport(lookup)
 
 
 def client(*, allow_private: bool, lookup: Resolve = resolve) -> httpx.Client:
     """An httpx client for users' targets: guarded unless `allow_private` (no proxy from the
     environment either way: the address checked must be the one connected to)."""
+    import httpx
+
     if allow_private:
         return httpx.Client(trust_env=False)
-    return httpx.Client(transport=_GuardedTransport(lookup), trust_env=False)
+    return httpx.Client(transport=_guarded_transport(lookup), trust_env=False)
