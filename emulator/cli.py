@@ -2,6 +2,7 @@
 
 Every flag has an environment variable; `0` for a port picks a free one. Every address is printed
 and written to `<data-dir>/endpoints.json`. Ctrl-C or SIGTERM stops everything cleanly.
+`python -m emulator reset-admin-password` gives a user a new password (emulator/admin_password.py).
 """
 
 from __future__ import annotations
@@ -181,6 +182,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["reset-admin-password"]:
+        from emulator.admin_password import main as reset
+
+        return reset(argv[1:])
     args = parse_args(argv)
     try:
         return run(args)

@@ -13,6 +13,30 @@ DEBIAN_PACKAGES=(mosquitto mosquitto-clients chromium)
 # Debian's own python3 comes without what `python3 -m venv` needs: python3-venv brings it.
 "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || DEBIAN_PACKAGES+=(python3-venv)
 
+# The locks apt and dpkg hold while they work (unattended-upgrades, another `make deps`): fcntl
+# locks, so a lock taken and released at once tells whether one is free.
+APT_LOCK_FILES=${APT_LOCK_FILES:-/var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock}
+APT_LOCK_WAIT=${APT_LOCK_WAIT:-600}
+
+# wait_for_apt [SUDO...]: wait (up to APT_LOCK_WAIT seconds) until no apt or dpkg holds a lock,
+# instead of failing with "Could not get lock".
+wait_for_apt() {
+  local waited=0 file
+  for file in $APT_LOCK_FILES; do
+    [ -e "$file" ] || continue
+    until "$@" "$PYTHON" -c 'import fcntl, sys; fcntl.lockf(open(sys.argv[1], "a"), fcntl.LOCK_EX | fcntl.LOCK_NB)' \
+        "$file" 2>/dev/null; do
+      [ "$waited" -eq 0 ] && echo "waiting for another apt/dpkg to release $file ..."
+      if [ "$waited" -ge "$APT_LOCK_WAIT" ]; then
+        echo "error: $file is still locked after ${APT_LOCK_WAIT}s" >&2
+        return 1
+      fi
+      sleep 1
+      waited=$((waited + 1))
+    done
+  done
+}
+
 install_debian_packages() {
   local missing=() pkg
   for pkg in "$@"; do
@@ -28,8 +52,12 @@ install_debian_packages() {
   [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
   echo "installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}" \
-    || { "${sudo_cmd[@]}" apt-get update && "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}"; }
+  # apt-get itself also waits for the dpkg lock (DPkg::Lock::Timeout); `update` does not
+  local apt=("${sudo_cmd[@]}" apt-get -o "DPkg::Lock::Timeout=$APT_LOCK_WAIT")
+  wait_for_apt "${sudo_cmd[@]}"
+  "${apt[@]}" install -y --no-install-recommends "${missing[@]}" \
+    || { wait_for_apt "${sudo_cmd[@]}" && "${apt[@]}" update \
+         && "${apt[@]}" install -y --no-install-recommends "${missing[@]}"; }
 }
 
 # The requirements file, every file it includes with -r/-c (recursively) and the pyproject.toml of
@@ -69,6 +97,9 @@ ensure_venv() {
     echo "$digest" >"$dir/.requirements.sha256"
   ) 9>"$dir/.bootstrap.lock"
 }
+
+# sourced for its functions only (tests/infra/test_bootstrap_script.py)
+if [ "${BOOTSTRAP_FUNCTIONS_ONLY:-}" = 1 ]; then return 0; fi
 
 install_debian_packages "${DEBIAN_PACKAGES[@]}"
 
