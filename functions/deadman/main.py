@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import datetime
 from functools import cache
@@ -13,13 +14,15 @@ from shared import clients
 from shared.entry import event_function
 from shared.events import Message
 from shared.rules.engine import Engine
+from shared.settings import env_int
 
 __all__ = ["app", "event", "main", "tick_time"]
 
 
 @cache
 def _deadman() -> Deadman:
-    return Deadman(clients.store(), Engine(clients.store(), clients.bus))
+    budget = env_int(os.environ, "STRATUS_DEADMAN_SCAN", 1000, minimum=1)
+    return Deadman(clients.store(), Engine(clients.store(), clients.bus), scan_budget=budget)
 
 
 def tick_time(message: Message) -> int:

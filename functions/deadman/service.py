@@ -1,11 +1,14 @@
 """Core of the deadman function: on each clock tick, every enabled rule with `deadman(...)` is
-evaluated at the tick's time on each of its series, so silence opens alerts."""
+evaluated at the tick's time on each of its series, so silence opens alerts: the series that
+reported, the sensors the rule names, and those its devices or path select that never reported
+(found by `functions.deadman.scan`, a bounded number per tick)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
 
+from functions.deadman.scan import SensorScan
 from shared.rules.engine import Engine, SeriesInput
 from shared.rules.model import Rule
 from shared.rules.syntax import ExpressionError
@@ -20,9 +23,10 @@ _PAGE = 200
 class Deadman:
     """Ticks deadman rules across every organisation."""
 
-    def __init__(self, store: Store, engine: Engine) -> None:
+    def __init__(self, store: Store, engine: Engine, *, scan_budget: int = 1000) -> None:
         self.store = store
         self.engine = engine
+        self.scan = SensorScan(store, scan_budget)
 
     def _rules(self) -> Iterator[Rule]:
         after = None
@@ -70,10 +74,17 @@ class Deadman:
         """Evaluate every deadman rule at `now_ns`; the number of alert changes."""
         changes = 0
         for rule in self._rules():
+            series = self._series(rule)
             inputs = [
                 SeriesInput(rule, device, sensor, {"device": device, "sensor": sensor})
-                for device, sensor in self._series(rule)
+                for device, sensor in series
             ]
+            inputs += [
+                SeriesInput(rule, found.device, found.sensor,
+                            {"device": found.device, "sensor": found.sensor},
+                            since_ns=found.since_ns)
+                for found in self.scan.missing(rule, set(series))
+            ]  # fmt: skip
             if inputs:
                 changes += len(self.engine.apply(rule.org, inputs, None, now_ns).changes)
         return changes

@@ -175,6 +175,7 @@ class Rules:
                 for c in changes
             )
         purge_collection(self.store, f"{document.path}/series")
+        purge_collection(self.store, f"{document.path}/scan")  # deadman's walk position
         self.store.delete(document.path)
 
     def webhook_secret(self, org: str, *, rotate: bool = False) -> dict[str, Any]:

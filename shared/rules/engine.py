@@ -47,6 +47,7 @@ class SeriesInput:
     sensor: str
     names: Mapping[str, Any]
     points: Sequence[Point] = ()
+    since_ns: int = 0  # a series not stored yet: its silence counts from max(this, rule creation)
 
 
 @dataclass
@@ -141,6 +142,8 @@ class Engine:
         if item.points:
             state.points = merge_points(state.points, item.points)
             state.received = max(state.received, now_ns)
+        elif not state.received and item.since_ns > rule.created_ns:
+            state.received = item.since_ns  # a sensor made after the rule: silent since then
         state.points = state.points[keep_from(state.points, rule.condition, rule.for_ns) :]
         received = state.received or rule.created_ns
         status = evaluate_status(

@@ -49,7 +49,8 @@ class SeriesState:
     """The stored state of one (rule, device, sensor)."""
 
     points: list[Point] = field(default_factory=list)
-    received: int = 0  # the latest arrival (ns, processing time) of a reading
+    received: int = 0  # the latest arrival (ns, processing time) of a reading (before any: a
+    # sensor made after the rule, its creation; deadman counts silence from it)
     firing: bool = False
     since: int | None = None
     alert: str | None = None  # the open (or acknowledged) alert of this series
