@@ -309,12 +309,12 @@ def section(result: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
-def splice(document: str, lines: list[str]) -> str:
-    """`document` (BENCHMARKS.md) with the emulator section replaced, or added before
-    'How to reproduce' (at the end when that heading is missing)."""
+def splice(document: str, lines: list[str], heading: str = HEADING) -> str:
+    """`document` (BENCHMARKS.md) with the section under `heading` (the emulators' by default)
+    replaced, or added before 'How to reproduce' (at the end when that heading is missing)."""
     text = "\n".join(lines)
-    if HEADING in document:
-        head, rest = document.split(HEADING, 1)
+    if heading in document:
+        head, rest = document.split(heading, 1)
         after = rest.find("\n## ")
         return head + text + (rest[after + 1 :] if after >= 0 else "")
     marker = "## How to reproduce"

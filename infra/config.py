@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from infra.needs import Needs
+from infra.needs import Needs, needs
 from shared.manifest import FunctionSpec, Manifest, ScheduleSpec
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "SecretEnv",
     "cron_of",
     "deploy_environment",
+    "local_environment",
     "mqtt_accounts",
     "secret_env",
     "service_name",
@@ -76,6 +77,19 @@ def secret_env(needs: Needs) -> list[SecretEnv]:
 def mqtt_environment(needs: Needs) -> dict[str, str]:
     """The broker account names of a function (the host comes from the plan)."""
     return {f"STRATUS_MQTT_{role}_USERNAME": name for role, name in mqtt_accounts(needs).items()}
+
+
+def local_environment(
+    manifest: Manifest, spec: FunctionSpec, secrets: dict[str, str]
+) -> dict[str, str]:
+    """What a function gets where the plan does not run (the validation tests, the cold-start
+    bench): its plain variables and, of `secrets` (secret name -> value), exactly those
+    `secret_env` grants it."""
+    env = deploy_environment(manifest, spec)
+    for item in secret_env(needs(spec, manifest)):
+        if item.secret in secrets:
+            env[item.variable] = secrets[item.secret]
+    return env
 
 
 def cron_of(schedule: ScheduleSpec) -> str:

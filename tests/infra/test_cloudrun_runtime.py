@@ -25,16 +25,10 @@ import httpx
 import pytest
 
 from infra import cloudrun
+from infra.venvs import fresh_venv, pins_of, venv_cache
 from shared.manifest import Manifest, load
 from tests.e2e.test_reference_script import REPORT, SCRIPT
-from tests.support.deployment import (
-    Deployment,
-    fresh_venv,
-    function_env,
-    pins_of,
-    routing_host,
-    venv_cache,
-)
+from tests.support.deployment import Deployment, function_env, routing_host
 from tests.support.services import RunningService
 from tests.support.waiting import eventually, listening, until
 

@@ -22,9 +22,10 @@ import httpx
 import pytest
 
 from infra import openwhisk
+from infra.openwhisk_local import ActionProxy, init_action, running_action
+from infra.venvs import fresh_venv, venv_cache
 from shared.manifest import Manifest, load
-from tests.support.deployment import Deployment, fresh_venv, function_env, venv_cache
-from tests.support.openwhisk_runtime import ActionProxy, init_action, running_action
+from tests.support.deployment import Deployment, function_env
 from tests.support.services import RunningService
 from tests.support.waiting import eventually
 
@@ -80,7 +81,7 @@ def built(manifest: Manifest, tmp_path_factory: pytest.TempPathFactory) -> openw
 def pythons(built: openwhisk.Built) -> dict[str, Path]:
     """The runtime's Python (its image's packages), and the same with the generated image's."""
     started = time.monotonic()
-    runtime = ROOT / "tests" / "infra" / "openwhisk_runtime_packages.txt"
+    runtime = ROOT / "infra" / "openwhisk_runtime.txt"
     image = next(iter(built.zips.values())).parent / "image" / "requirements.txt"
     with ThreadPoolExecutor(2) as pool:
         plain = pool.submit(fresh_venv, runtime, venv_cache(), deps=True)

@@ -1,17 +1,11 @@
-"""What the deploy validation tests share: fresh virtualenvs from one requirements file, a
-deployment's data on the session's emulators (its own project, first organisation, signing key),
-the environment the plan gives each function, and one host routing every HTTP route to the
-server of its function (what the API gateways do)."""
+"""What the deploy validation tests share: a deployment's data on the session's emulators (its
+own project, first organisation, signing key), the environment the plan gives each function, and
+one host routing every HTTP route to the server of its function (what the API gateways do)."""
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import os
 import secrets
-import shutil
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -24,61 +18,15 @@ import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from infra.config import PUBLIC_KEYS_SECRET, SIGNING_KEY_SECRET, deploy_environment, secret_env
+from infra.config import PUBLIC_KEYS_SECRET, SIGNING_KEY_SECRET, local_environment
 from infra.keys import jwks_of
-from infra.needs import needs
 from shared.errors import StratusError
 from shared.manifest import FunctionSpec, Manifest
 from shared.router import Router
 
-__all__ = ["Deployment", "fresh_venv", "function_env", "pins_of", "routing_host", "venv_cache"]
+__all__ = ["Deployment", "function_env", "routing_host"]
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def venv_cache() -> Path:
-    return Path.home() / ".cache" / "stratus" / "test-venvs"
-
-
-def pins_of(requirements: Path) -> str:
-    """The requirement lines of a file, comments left out (functions pinning the same
-    packages share a virtualenv)."""
-    lines = (line.split("#", 1)[0].strip() for line in requirements.read_text().splitlines())
-    return "".join(f"{line}\n" for line in lines if line)
-
-
-def fresh_venv(
-    requirements: Path, cache: Path, *, deps: bool = False, then: Path | None = None
-) -> Path:
-    """A virtualenv holding exactly `requirements` (without their dependencies: the file pins
-    them all; `deps` resolves them instead), then `then` without dependencies, made with the
-    base interpreter's `venv` and the project's pip (from pip's cache or the index), kept in
-    `cache` under the digest of the files and the interpreter."""
-    python = base_python()
-    text = pins_of(requirements) + ("--\n" + pins_of(then) if then else "")
-    key = hashlib.sha256(f"{python}\0{deps}\0{text}".encode()).hexdigest()[:16]
-    folder = cache / key
-    cache.mkdir(parents=True, exist_ok=True)
-    with open(cache / f"{key}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # another session building the same one: wait for it
-        if (folder / ".complete").exists():
-            return folder
-        if folder.exists():
-            shutil.rmtree(folder)  # an interrupted build
-        subprocess.run([python, "-m", "venv", "--without-pip", str(folder)], check=True)
-        pip = [sys.executable, "-m", "pip", "--python", str(folder / "bin" / "python"), "install",
-               "--quiet", "--disable-pip-version-check", "--no-compile"]  # fmt: skip
-        subprocess.run([*pip, *([] if deps else ["--no-deps"]), "-r", str(requirements)],
-                       check=True)  # fmt: skip
-        if then is not None:
-            subprocess.run([*pip, "--no-deps", "-r", str(then)], check=True)
-        (folder / ".complete").write_text(text)
-    return folder
-
-
-def base_python() -> str:
-    """The interpreter the project's virtualenv was made from (a clean Python 3.11)."""
-    return str(getattr(sys, "_base_executable", sys.executable))
 
 
 @dataclass(frozen=True)
@@ -138,10 +86,7 @@ def function_env(manifest: Manifest, spec: FunctionSpec, deployment: Deployment)
     private key only to the functions that sign), pointed at the emulators, logging at INFO
     with access logs on."""
     values = {PUBLIC_KEYS_SECRET: deployment.jwks, SIGNING_KEY_SECRET: deployment.private_pem}
-    env = deploy_environment(manifest, spec) | deployment.emulator_env()
-    for item in secret_env(needs(spec, manifest)):
-        if item.secret in values:
-            env[item.variable] = values[item.secret]
+    env = local_environment(manifest, spec, values) | deployment.emulator_env()
     return env | {"STRATUS_LOG_LEVEL": "INFO", "STRATUS_ACCESS_LOG": "1"}
 
 

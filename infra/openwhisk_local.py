@@ -34,7 +34,7 @@ from typing import Any
 
 import httpx
 
-__all__ = ["ActionProxy", "running_action"]
+__all__ = ["ActionProxy", "init_action", "running_action"]
 
 LAUNCHER = """\
 import json, os, sys, traceback
