@@ -1,4 +1,5 @@
-"""The OpenWhisk python:3.11 runtime's contract, run locally: the action loop proxy's `POST /init`
+"""The OpenWhisk python:3.11 runtime's contract, run locally (tests/infra, `bench coldstart
+--target openwhisk`; try a zip without a cluster): the action loop proxy's `POST /init`
 and `POST /run` (apache/openwhisk-runtime-go `openwhisk/initHandler.go`, `runHandler.go`,
 `executor.go`) and the Python launcher and compile step (apache/openwhisk-runtime-python
 `core/python3Action/lib/launcher.py`, `bin/compile`), written from their behaviour:

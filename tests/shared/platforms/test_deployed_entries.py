@@ -55,6 +55,22 @@ def test_an_empty_ow_path_means_the_one_route_for_the_method() -> None:
     assert _web(main, "post", "/api/things")[0] == 201
 
 
+def test_an_empty_ow_path_with_one_handler_behind_several_routes() -> None:
+    """ingest serves POST /ingest and POST / with one handler: either is what an empty path
+    stands for."""
+    router = Router()
+
+    def post(request: Request) -> Response:
+        return json_response({"path": request.path})
+
+    router.add("POST", "/ingest", post)
+    router.add("POST", "/", post)
+    assert _web(openwhisk.web_action(HttpFunction("ingest", router)), "post", "") == (
+        200,
+        {"path": "/ingest"},
+    )
+
+
 def test_an_empty_ow_path_with_several_candidates_is_a_clear_404() -> None:
     status, body = _web(openwhisk.web_action(_users_like()), "post", "")
     assert status == 404
