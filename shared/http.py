@@ -23,6 +23,7 @@ __all__ = [
     "Request",
     "Response",
     "check_size",
+    "client_address",
     "dumps",
     "error_response",
     "json_response",
@@ -107,6 +108,7 @@ class Request:
     query_string: str = ""
     path_params: dict[str, str] = field(default_factory=dict)
     context: dict[str, Any] = field(default_factory=dict)
+    remote_addr: str = ""  # the peer's address, as the platform's server saw it
     _query: dict[str, list[str]] | None = None
 
     def header(self, name: str, default: str | None = None) -> str | None:
@@ -154,6 +156,19 @@ class Request:
         if not isinstance(body, dict):
             raise ValidationError("request body must be a JSON object", field="body")
         return body
+
+
+def client_address(request: Request, *, behind_proxy: bool) -> str:
+    """Who sent the request, for per-client limits. Served directly (the emulator), the peer's
+    address; behind a proxy that appends the address it saw to `x-forwarded-for` (Cloud Run's
+    front end, an OpenWhisk gateway), the last entry of that header, which a client cannot forge
+    (entries it adds itself come first). "" when unknown."""
+    if behind_proxy:
+        forwarded = request.headers.get("x-forwarded-for", "")
+        last = forwarded.rsplit(",", 1)[-1].strip()
+        if last:
+            return last
+    return request.remote_addr
 
 
 @dataclass(slots=True)

@@ -87,3 +87,17 @@ class Budget:
     def clear(self, key: str) -> None:
         """Give `key`'s budget back (after a success)."""
         self.store.delete(throttle_path(self.scope, key))
+
+    def refund(self, key: str) -> None:
+        """Give back one attempt `key` spent (a success that must not count against a budget
+        many share, such as one client address's)."""
+        path = throttle_path(self.scope, key)
+
+        def give(txn: Any) -> None:
+            current = txn.get(path)
+            if current is not None and int(current.data.get("attempts", 0)) > 0:
+                data = dict(current.data)
+                data["attempts"] = int(data["attempts"]) - 1
+                txn.set(path, data)
+
+        self.store.run_transaction(give, max_attempts=_ATTEMPTS)

@@ -184,6 +184,7 @@ class Host:
             headers=_headers(environ),
             body=body,
             query_string=environ.get("QUERY_STRING", ""),
+            remote_addr=str(environ.get("REMOTE_ADDR") or ""),
         )
         response = loaded.http(request)
         if method == "HEAD" and isinstance(response, StreamingResponse):

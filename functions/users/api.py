@@ -8,7 +8,7 @@ from functions.users.model import Credentials, NewUser, UserChanges
 from functions.users.service import Users
 from shared.auth import Principal, require
 from shared.directory import page_limit
-from shared.http import Request, Response, json_response
+from shared.http import Request, Response, client_address, json_response
 from shared.router import Router
 
 __all__ = ["build_router"]
@@ -20,15 +20,17 @@ def _target(request: Request, actor: Principal) -> str:
     return actor.subject if user_id == "self" else user_id
 
 
-def build_router(users: Callable[[], Users]) -> Router:
+def build_router(users: Callable[[], Users], *, behind_proxy: bool = False) -> Router:
     """The routes, on a lazily built core; sign-in is public, every other route needs a user
-    token of the organisation."""
+    token of the organisation. `behind_proxy`: the client's address is the last
+    `x-forwarded-for` entry (shared.http.client_address)."""
     router = Router()
 
     @router.route("POST", "/api/users/signin")
     def signin(request: Request) -> Response:
         """Exchange a user name and password for a user token (public)."""
-        token = users().signin(Credentials.parse(request.json()))
+        client = client_address(request, behind_proxy=behind_proxy)
+        token = users().signin(Credentials.parse(request.json()), client)
         return json_response({"token": token}, headers={"cache-control": "no-store"})
 
     @router.route("POST", "/api/users")

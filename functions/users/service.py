@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from functions.users.limits import SigninLimits
 from functions.users.model import Credentials, NewUser, UserChanges, normalize_username, user_view
 from shared.auth import Principal, hash_password, issue_user_token, verify_or_dummy
 from shared.directory import new_id, require_id, user_path
@@ -59,20 +60,26 @@ class Users:
         issue: TokenIssuer = _issue,
         clock: Callable[[], datetime] = _now,
         ids: Callable[[], str] = new_id,
+        limits: SigninLimits | None = None,
     ) -> None:
         self._store = store
         self._issue = issue
         self._clock = clock
         self._ids = ids
+        self._limits = limits
 
     # -- sign-in ----------------------------------------------------------------------------
 
-    def signin(self, credentials: Credentials) -> str:
+    def signin(self, credentials: Credentials, client: str = "") -> str:
         """A user token for these credentials; the same 403 for an unknown user and a wrong
-        password, after the same scrypt work."""
+        password, after the same scrypt work. With `limits`, an attempt of the user name's and
+        of the `client` address's budgets is spent first (429 when one is spent)."""
         user: dict[str, Any] | None = None
         org = user_id = ""
         username = normalize_username(credentials.username)
+        throttled = username or str(credentials.username)  # an invalid name has a budget too
+        if self._limits is not None:
+            self._limits.spend(throttled, client)
         index = self._store.get(_index(username)) if username else None
         if index is not None:
             org, user_id = str(index.data["org"]), str(index.data["user"])
@@ -81,6 +88,8 @@ class Users:
         stored = str(user["password_hash"]) if user else None
         if not verify_or_dummy(stored, credentials.password) or user is None:
             raise PermissionDenied(INVALID_CREDENTIALS)
+        if self._limits is not None:
+            self._limits.succeeded(throttled, client)
         return self._issue(user_id, org, str(user["role"]), int(user["token_version"]))
 
     # -- reading ----------------------------------------------------------------------------

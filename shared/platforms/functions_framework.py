@@ -55,6 +55,7 @@ def http_entry(function: HttpFunction) -> Any:
                     headers=_headers(request),
                     body=body,
                     query_string=request.query_string.decode("latin-1"),
+                    remote_addr=request.remote_addr or "",
                 )
             )
         if isinstance(response, StreamingResponse):
