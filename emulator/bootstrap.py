@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import sys
@@ -38,14 +39,29 @@ def prepare(data_dir: Path) -> dict[str, str]:
     """Make what the functions need before they start; returns variables for the host.
 
     The token signing key is generated once and kept in `<data-dir>/keys/`, so tokens stay valid
-    across restarts. A key given in STRATUS_JWT_PRIVATE_KEY(_FILE) takes precedence.
+    across restarts, with its public keys beside it (`public-keys.json`, for the processes that
+    only verify). A key given in STRATUS_JWT_PRIVATE_KEY(_FILE) takes precedence.
     """
     if os.environ.get("STRATUS_JWT_PRIVATE_KEY") or os.environ.get("STRATUS_JWT_PRIVATE_KEY_FILE"):
         return {}
     key_file = data_dir / "keys" / "signing-key.pem"
     if not key_file.exists():
         _signing_key(key_file)
-    return {"STRATUS_JWT_PRIVATE_KEY_FILE": str(key_file)}
+    return {
+        "STRATUS_JWT_PRIVATE_KEY_FILE": str(key_file),
+        "STRATUS_JWT_PUBLIC_KEYS_FILE": str(_public_keys(key_file)),
+    }
+
+
+def _public_keys(key_file: Path) -> Path:
+    """The JWKS of the signing key, next to it: what the processes that only verify tokens
+    (the gateways) are given instead of the private key, as deployed functions are."""
+    from shared.auth.keys import KeySet
+
+    keys = KeySet.from_pem(key_file.read_bytes(), str(key_file))
+    path = key_file.with_name("public-keys.json")
+    path.write_text(json.dumps(keys.jwks(), indent=2) + "\n")
+    return path
 
 
 def seed(data_dir: Path, env: dict[str, str]) -> None:

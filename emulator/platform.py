@@ -186,6 +186,12 @@ class Platform:
             "STRATUS_MQTT_LOCK_DIR": str(self.run_dir),
         }
 
+    def _verifying_env(self) -> dict[str, str]:
+        """The functions' variables without the private key: the gateways and the scheduler
+        sign no token (the WebSocket gateway verifies with the public keys)."""
+        secret = {"STRATUS_JWT_PRIVATE_KEY", "STRATUS_JWT_PRIVATE_KEY_FILE"}
+        return {name: value for name, value in self.env.items() if name not in secret}
+
     def gateways(self) -> list[Component]:
         """Connection holders, started once the bus has its topics: the WebSocket ingest and,
         when the broker runs, the MQTT bridges (each resumes its own session by its id)."""
@@ -195,7 +201,7 @@ class Platform:
                 "websocket",
                 [sys.executable, "-m", "gateways.websocket", "--host", host,
                  "--port", str(self.ws_port)],
-                env=dict(self.env),
+                env=self._verifying_env(),
                 ready=lambda: _tcp_answers(host, self.ws_port),
                 tier=2,
             )
@@ -209,7 +215,7 @@ class Platform:
                     f"bridge-{n}",
                     [sys.executable, "-m", "gateways.bridge"],
                     env={
-                        **self.env,
+                        **self._verifying_env(),
                         **self.broker.bridge_env(n),
                         "STRATUS_BRIDGE_ID": f"emulator-{n}",
                         "STRATUS_BRIDGE_READY_FILE": str(ready_file),
@@ -231,7 +237,7 @@ class Platform:
             "scheduler",
             [sys.executable, "-m", "emulator.scheduler", "--manifest", str(self.config.manifest),
              "--project", self.config.project, "--ready-file", str(ready_file)],
-            env=dict(self.env),
+            env=self._verifying_env(),
             before_start=lambda: ready_file.unlink(missing_ok=True),
             ready=ready_file.exists,
             tier=2,

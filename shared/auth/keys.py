@@ -159,6 +159,12 @@ class KeySet:
         return cls(key, kid, verifiers)
 
     @classmethod
+    def from_pem(cls, pem: bytes, where: str = "the signing key") -> KeySet:
+        """A key set signing with the PEM private key `pem` (Unavailable naming `where` when it
+        is not an unencrypted EC P-256 key)."""
+        return cls.from_private_key(_load_private(pem, where))
+
+    @classmethod
     def verify_only(cls, keys: list[ec.EllipticCurvePublicKey]) -> KeySet:
         """A key set that verifies tokens of `keys` and signs none."""
         return cls(None, "", {thumbprint(key): key for key in keys})

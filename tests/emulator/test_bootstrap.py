@@ -72,3 +72,24 @@ def test_a_given_password_must_meet_the_policy(store: FirestoreStore) -> None:
     with pytest.raises(SystemExit, match="STRATUS_ADMIN_PASSWORD: password must be at least 8"):
         first_organisation(store, "short", io.StringIO())
     assert store.get(MARKER) is None
+
+
+def test_the_signing_key_comes_with_its_public_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gateways get the JWKS, not the private key (emulator/platform.py), as deployed
+    functions that only verify do."""
+    import json
+
+    from emulator.bootstrap import prepare
+    from shared.auth import KeySet, reset_caches
+    from shared.auth.config import AuthConfig
+
+    for name in ("STRATUS_JWT_PRIVATE_KEY", "STRATUS_JWT_PRIVATE_KEY_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    env = prepare(tmp_path)
+    signer = KeySet.from_config(AuthConfig(private_key_file=env["STRATUS_JWT_PRIVATE_KEY_FILE"]))
+    verifier = KeySet.from_config(AuthConfig(public_keys_file=env["STRATUS_JWT_PUBLIC_KEYS_FILE"]))
+    assert not verifier.can_sign and list(verifier.verifiers) == [signer.kid]
+    assert json.loads(Path(env["STRATUS_JWT_PUBLIC_KEYS_FILE"]).read_text()) == signer.jwks()
+    reset_caches()
