@@ -17,7 +17,10 @@ from google.cloud import firestore
 from google.cloud.firestore_v1 import DocumentReference, DocumentSnapshot, GeoPoint
 from google.cloud.firestore_v1.vector import Vector
 
-__all__ = ["Pair", "normal", "outcome", "pair_of", "snapshots"]
+__all__ = ["ONCE", "Pair", "normal", "outcome", "pair_of", "snapshots"]
+
+# Reads the suites compare are sent once: the client would retry an INTERNAL for five minutes.
+ONCE: dict[str, Any] = {"retry": None, "timeout": 60}
 
 
 @dataclass

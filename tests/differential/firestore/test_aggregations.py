@@ -13,7 +13,7 @@ from google.cloud.firestore_v1.aggregation import AggregationQuery
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from tests.differential.firestore.compare import Pair, normal
+from tests.differential.firestore.compare import ONCE, Pair, normal
 from tests.differential.firestore.corpus import corpora, store
 from tests.differential.firestore.model import FIELDS, QuerySpec, build_query, queries
 from tests.differential.firestore.settings import differential
@@ -35,7 +35,7 @@ def aggregate(query: Any, wanted: list[tuple[str, str]]) -> Any:
             aggregation.count(alias=f"a{i}")
         else:
             getattr(aggregation, kind)(path, alias=f"a{i}")
-    (results,) = aggregation.get()
+    (results,) = aggregation.get(**ONCE)
     return {r.alias: r.value for r in results}
 
 

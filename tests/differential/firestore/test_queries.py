@@ -12,7 +12,7 @@ from google.cloud import firestore
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from tests.differential.firestore.compare import Pair, snapshots
+from tests.differential.firestore.compare import ONCE, Pair, snapshots
 from tests.differential.firestore.corpus import corpora, store
 from tests.differential.firestore.model import IDS, QuerySpec, build_query, documents, queries
 from tests.differential.firestore.settings import differential
@@ -28,7 +28,7 @@ def test_queries_answer_alike(pair: Pair, docs: dict[str, Any], specs: list[Quer
     for spec in specs:
 
         def run(client: firestore.Client, spec: QuerySpec = spec) -> list[Any]:
-            return snapshots(build_query(spec, client.collection(str(name))).get())
+            return snapshots(build_query(spec, client.collection(str(name))).get(**ONCE))
 
         ours, google = pair.both(run)
         assert ours == google, f"{spec}\nours:   {ours}\ngoogle: {google}"
@@ -47,7 +47,7 @@ def test_collection_group_queries_answer_alike(
     assume(name is not None)
 
     def run(client: firestore.Client) -> list[Any]:
-        return snapshots(build_query(spec, client.collection(str(name)), group=True).get())
+        return snapshots(build_query(spec, client.collection(str(name)), group=True).get(**ONCE))
 
     ours, google = pair.both(run)
     assert ours == google, f"{spec}\nours:   {ours}\ngoogle: {google}"

@@ -15,7 +15,7 @@ from google.cloud.firestore_v1.vector import Vector
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.differential.firestore.compare import Pair, snapshots
+from tests.differential.firestore.compare import ONCE, Pair, snapshots
 from tests.differential.firestore.settings import differential
 
 pytestmark = [pytest.mark.process, pytest.mark.e2e]
@@ -80,7 +80,7 @@ def test_nearest_neighbours_answer_alike(
             distance_result_field=result_field,
             distance_threshold=threshold,
         )
-        return snapshots(nearest.get())
+        return snapshots(nearest.get(**ONCE))
 
     ours, google = pair.both(run)
     assert ours == google, f"\nours:   {ours}\ngoogle: {google}"
