@@ -21,6 +21,7 @@ __all__ = [
     "dump_json",
     "dump_yaml",
     "fresh_dir",
+    "python_dockerfile",
     "write_text",
     "write_zip",
 ]
@@ -96,3 +97,17 @@ def digest(folder: Path) -> str:
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         sha.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
     return sha.hexdigest()[:16]
+
+
+def python_dockerfile(comment: str, tail: str) -> str:
+    """A Dockerfile installing a source dir's exact pins on python:3.11-slim, then `tail`."""
+    return (
+        f"{comment}FROM python:3.11-slim\n"
+        "ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 PIP_NO_CACHE_DIR=1\n"
+        "WORKDIR /workspace\n"
+        "COPY requirements.txt .\n"
+        "RUN pip install --no-deps -r requirements.txt\n"
+        "COPY . .\n"
+        "USER 65532\n"
+        f"{tail}"
+    )

@@ -146,6 +146,19 @@ def _deploy(plan: Plan, manifest: Manifest, spec: FunctionSpec, project: str, re
                     "--role=roles/run.invoker", "-q"))  # fmt: skip
 
 
+def _gateway_identity(plan: Plan, stem: str, display: str, project: str) -> str:
+    """A gateway's service account: it reads the store and publishes on the bus."""
+    g = gcloud(project)
+    email = service_account(stem, project)
+    plan.ensure(g("iam", "service-accounts", "describe", email),
+                g("iam", "service-accounts", "create", f"stratus-{stem}",
+                  f"--display-name={display}"))  # fmt: skip
+    for role in ("roles/datastore.user", "roles/pubsub.publisher"):
+        plan.run(*g("projects", "add-iam-policy-binding", project, _member(email),
+                    f"--role={role}", "--condition=None", "-q"))  # fmt: skip
+    return email
+
+
 def _broker(plan: Plan, project: str, region: str, out: str, accounts: list[str]) -> None:
     g = gcloud(project)
     plan.section(
@@ -176,13 +189,7 @@ def _broker(plan: Plan, project: str, region: str, out: str, accounts: list[str]
     for part in ("broker", "bridge"):
         plan.raw(f'sed "s|image: {kube.IMAGE}|image: ${{GATEWAYS_IMAGE}}|" '
                  f"{out}/k8s/{part}.yaml | kubectl apply -f -")  # fmt: skip
-    email = service_account("bridge", project)
-    plan.ensure(g("iam", "service-accounts", "describe", email),
-                g("iam", "service-accounts", "create", "stratus-bridge",
-                  "--display-name=Stratus MQTT bridge"))  # fmt: skip
-    for role in ("roles/datastore.user", "roles/pubsub.publisher"):
-        plan.run(*g("projects", "add-iam-policy-binding", project, _member(email),
-                    f"--role={role}", "--condition=None", "-q"))  # fmt: skip
+    email = _gateway_identity(plan, "bridge", "Stratus MQTT bridge", project)
     plan.run(
         *g(
             "iam",
@@ -205,13 +212,7 @@ def _broker(plan: Plan, project: str, region: str, out: str, accounts: list[str]
 def _websocket(plan: Plan, manifest: Manifest, project: str, region: str, out: str) -> None:
     g = gcloud(project)
     plan.section("WebSocket ingest gateway on Cloud Run (WebSockets; one instance stays warm)")
-    email = service_account("websocket", project)
-    plan.ensure(g("iam", "service-accounts", "describe", email),
-                g("iam", "service-accounts", "create", "stratus-websocket",
-                  "--display-name=Stratus WebSocket gateway"))  # fmt: skip
-    for role in ("roles/datastore.user", "roles/pubsub.publisher"):
-        plan.run(*g("projects", "add-iam-policy-binding", project, _member(email),
-                    f"--role={role}", "--condition=None", "-q"))  # fmt: skip
+    email = _gateway_identity(plan, "websocket", "Stratus WebSocket gateway", project)
     plan.run(*g("secrets", "add-iam-policy-binding", PUBLIC_KEYS_SECRET, _member(email),
                 "--role=roles/secretmanager.secretAccessor", "-q"))  # fmt: skip
     env = {**manifest.environment, "STRATUS_ENV": "production", "STRATUS_PROJECT": project}

@@ -361,24 +361,19 @@ def _function(
     return function
 
 
-def _cloudrun(value: Any, functions: Mapping[str, FunctionSpec]) -> dict[str, Any]:
-    where = "custom.stratus.cloudrun"
+def _target(
+    value: Any, where: str, key: str, functions: Mapping[str, FunctionSpec], *, http: bool = False
+) -> dict[str, Any]:
+    """A target's settings (`custom.stratus.<target>`) whose `key` lists functions of the
+    manifest (HTTP ones when `http`)."""
     settings = dict(_mapping(value, where))
-    private = settings.get("private") or []
-    if not isinstance(private, list):
-        raise ManifestError(f"{where}.private must be a list of HTTP function names")
-    for name in private:
-        if name not in functions or not functions[name].routes:
-            raise ManifestError(f"{where}.private: {name!r} is not an HTTP function")
-    return settings
-
-
-def _openwhisk(value: Any, functions: Mapping[str, FunctionSpec]) -> dict[str, Any]:
-    where = "custom.stratus.openwhisk"
-    settings = dict(_mapping(value, where))
-    docker = settings.get("docker") or []
-    if not isinstance(docker, list) or not all(name in functions for name in docker):
-        raise ManifestError(f"{where}.docker must list functions of the manifest")
+    names = settings.get(key) or []
+    if not isinstance(names, list):
+        raise ManifestError(f"{where}.{key} must be a list of function names")
+    for name in names:
+        if name not in functions or (http and not functions[name].routes):
+            kind = "an HTTP function" if http else "a function"
+            raise ManifestError(f"{where}.{key}: {name!r} is not {kind} of the manifest")
     return settings
 
 
@@ -428,6 +423,10 @@ def load(path: str | Path) -> Manifest:
         functions=functions,
         topics=topics,
         environment=_environment(provider.get("environment"), "provider.environment"),
-        cloudrun=_cloudrun(stratus.get("cloudrun"), functions),
-        openwhisk=_openwhisk(stratus.get("openwhisk"), functions),
+        cloudrun=_target(
+            stratus.get("cloudrun"), "custom.stratus.cloudrun", "private", functions, http=True
+        ),
+        openwhisk=_target(
+            stratus.get("openwhisk"), "custom.stratus.openwhisk", "docker", functions
+        ),
     )

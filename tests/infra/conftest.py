@@ -22,3 +22,9 @@ def small_manifest(tmp_path_factory: pytest.TempPathFactory) -> Manifest:
     for name in ("shared", "requirements.txt"):
         (tree / name).symlink_to(ROOT / name)
     return load(tree / "serverless.yml")
+
+
+@pytest.fixture(scope="session")
+def manifest() -> Manifest:
+    """The repository's serverless.yml."""
+    return load(ROOT / "serverless.yml")

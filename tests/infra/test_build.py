@@ -13,14 +13,9 @@ import yaml
 
 from infra import api, cloudrun, kube
 from infra.needs import needs
-from shared.manifest import Manifest, load
+from shared.manifest import Manifest
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def manifest() -> Manifest:
-    return load(ROOT / "serverless.yml")
 
 
 @pytest.fixture(scope="module")

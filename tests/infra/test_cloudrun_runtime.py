@@ -26,7 +26,7 @@ import pytest
 
 from infra import cloudrun
 from infra.venvs import fresh_venv, pins_of, venv_cache
-from shared.manifest import Manifest, load
+from shared.manifest import Manifest
 from tests.e2e.test_reference_script import REPORT, SCRIPT
 from tests.support.deployment import Deployment, function_env, routing_host
 from tests.support.services import RunningService
@@ -52,11 +52,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def manifest() -> Manifest:
-    return load(ROOT / "serverless.yml")
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ import pytest
 from infra import openwhisk
 from infra.openwhisk_local import ActionProxy, init_action, running_action
 from infra.venvs import fresh_venv, venv_cache
-from shared.manifest import Manifest, load
+from shared.manifest import Manifest
 from tests.support.deployment import Deployment, function_env
 from tests.support.services import RunningService
 from tests.support.waiting import eventually
@@ -62,11 +62,6 @@ class Action:
         assert set(result) == {"statusCode", "headers", "body"}, result
         text = result["body"]
         return result["statusCode"], json.loads(text) if text.startswith(("{", "[")) else text
-
-
-@pytest.fixture(scope="module")
-def manifest() -> Manifest:
-    return load(ROOT / "serverless.yml")
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from infra.needs import needs
 from infra.plan import arg, duration
 from infra.plan_cloudrun import plan as cloudrun_plan
 from infra.plan_openwhisk import plan as openwhisk_plan
-from shared.manifest import Manifest, load
+from shared.manifest import Manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).parent / "golden"
@@ -45,11 +45,6 @@ def test_golden_cloudrun_plan(small_manifest: Manifest) -> None:
 
 def test_golden_openwhisk_plan(small_manifest: Manifest) -> None:
     _golden("openwhisk.sh", _openwhisk(small_manifest))
-
-
-@pytest.fixture(scope="module")
-def manifest() -> Manifest:
-    return load(ROOT / "serverless.yml")
 
 
 @pytest.fixture(scope="module")
