@@ -129,7 +129,9 @@ def firestore_steps(plan: Plan, manifest: Manifest, project: str, region: str) -
             f"--field-config=field-path={f['fieldPath']},order={f['order'].lower()}"
             for f in index["fields"]
         ]
-        scope = f"--query-scope={index.get('queryScope', 'COLLECTION')}"
+        scope = "--query-scope=" + str(index.get("queryScope", "COLLECTION")).lower().replace(
+            "_", "-"
+        )
         group = f"--collection-group={index['collectionGroup']}"
         create = command(*g("firestore", "indexes", "composite", "create", group, scope, *fields,
                             "--async", "-q"))  # fmt: skip

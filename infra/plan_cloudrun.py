@@ -233,12 +233,14 @@ def _schedules(plan: Plan, manifest: Manifest, project: str, region: str) -> Non
         body = json.dumps({"function": schedule.function, "schedule": schedule.expression},
                           separators=(",", ":"))  # fmt: skip
         job = [f"--location={region}", f"--schedule={cron_of(schedule)}", "--time-zone=Etc/UTC",
-               f"--topic={schedule.topic}", f"--message-body={body}",
-               f"--attributes=schedule={schedule.expression}"]  # fmt: skip
+               f"--topic={schedule.topic}", f"--message-body={body}"]  # fmt: skip
+        attribute = f"schedule={schedule.expression}"
         name = service_name(schedule.function)
         plan.upsert(g("scheduler", "jobs", "describe", name, f"--location={region}"),
-                    g("scheduler", "jobs", "update", "pubsub", name, *job),
-                    g("scheduler", "jobs", "create", "pubsub", name, *job))  # fmt: skip
+                    g("scheduler", "jobs", "update", "pubsub", name, *job,
+                      f"--update-attributes={attribute}"),
+                    g("scheduler", "jobs", "create", "pubsub", name, *job,
+                      f"--attributes={attribute}"))  # fmt: skip
 
 
 def _gateway(plan: Plan, project: str, region: str, out: str) -> None:

@@ -34,7 +34,7 @@ gcloud services enable firestore.googleapis.com pubsub.googleapis.com iam.google
 # --- Firestore: the database and its indexes (infra/firestore.indexes.json)
 gcloud firestore databases describe "--database=(default)" --project=demo-project >/dev/null 2>&1 || gcloud firestore databases create --location=europe-west1 --type=firestore-native --project=demo-project
 gcloud firestore indexes fields update readings --collection-group=chunks --disable-indexes --quiet --project=demo-project
-gcloud firestore indexes composite create --collection-group=things --query-scope=COLLECTION --field-config=field-path=owner,order=ascending --field-config=field-path=made_ns,order=descending --async -q --project=demo-project || echo 'composite index on things exists'
+gcloud firestore indexes composite create --collection-group=things --query-scope=collection --field-config=field-path=owner,order=ascending --field-config=field-path=made_ns,order=descending --async -q --project=demo-project || echo 'composite index on things exists'
 
 # --- MQTT broker, bridges and WebSocket gateway on the current kubectl cluster
 GATEWAYS_IMAGE=${STRATUS_REGISTRY}/stratus-gateways:$(cat dist/k8s/gateways.tag)
