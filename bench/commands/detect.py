@@ -26,6 +26,12 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
         default=int(env("STRATUS_BENCH_DETECT_READINGS", 2000)),
         help="throughput: readings per device (STRATUS_BENCH_DETECT_READINGS)",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=int(env("STRATUS_BENCH_DETECT_ROUNDS", 3)),
+        help="throughput: plain/scored rounds, median and spread (STRATUS_BENCH_DETECT_ROUNDS)",
+    )
     parser.add_argument("--samples", type=int, default=20, help="rule latency: alerts opened")
     parser.add_argument("--out", help="the JSON (default bench/results/detect.json)")
     parser.add_argument("--markdown", help="also write the section into this file (BENCHMARKS.md)")
@@ -51,6 +57,7 @@ def _main(args: argparse.Namespace, command: str) -> int:
         devices=args.devices,
         readings=args.readings,
         samples=args.samples,
+        rounds=args.rounds,
     )
     result["command"] = command
     out = Path(args.out or RESULTS / "detect.json")
