@@ -52,7 +52,9 @@ __all__ = [
 NAME_MAX = 128
 DESCRIPTION_MAX = 1024
 _ID = re.compile(r"^[0-9a-f]{20}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# C0 controls and DEL, and the invisible bidirectional controls that make a name display as
+# another (U+061C, U+200E-F, U+202A-E, U+2066-9: "Trojan Source")
+_CONTROL = re.compile("[\x00-\x1f\x7f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def new_id() -> str:
@@ -108,13 +110,16 @@ def text_field(
     allow_empty: bool = False,
 ) -> str | None:
     """A string field of a request body, stripped; ValidationError naming `field` when it is
-    missing (and `required`), not a string, empty (unless `allow_empty`), longer than `limit`
-    characters or holds control characters. Absent and not required: `default`."""
-    if field not in body or body[field] is None:
+    missing (and `required`), null, not a string, empty (unless `allow_empty`), longer than
+    `limit` characters or holds control characters (bidirectional ones too; descriptions may
+    hold them). Absent and not required: `default`."""
+    if field not in body:
         if required:
             raise ValidationError(f"{field} is required", field=field)
         return default
     value = body[field]
+    if value is None:  # the contract types it a string: leave it out instead
+        raise ValidationError(f"{field} must be a string, not null", field=field)
     if not isinstance(value, str):
         raise ValidationError(f"{field} must be a string", field=field)
     value = value.strip()
@@ -123,7 +128,10 @@ def text_field(
     if len(value) > limit:
         raise ValidationError(f"{field} must be at most {limit} characters long", field=field)
     if _CONTROL.search(value) and field != "description":
-        raise ValidationError(f"{field} must not contain control characters", field=field)
+        raise ValidationError(
+            f"{field} must not contain control characters (bidirectional controls included)",
+            field=field,
+        )
     return value
 
 

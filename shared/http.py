@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -63,10 +65,17 @@ def _shallow(data: bytes, limit: int) -> bool:
     return not brackets
 
 
-def parse_json(data: bytes, what: str = "request body", max_depth: int = MAX_JSON_DEPTH) -> Any:
+def parse_json(
+    data: bytes,
+    what: str = "request body",
+    max_depth: int = MAX_JSON_DEPTH,
+    *,
+    unique_keys: bool = False,
+) -> Any:
     """Parse JSON the one way every door does: 400 (BadRequest) naming `what` when it is not
     JSON or nests deeper than `max_depth` levels, so no deep value reaches a reader that
-    recurses (orjson itself stops at 1024 levels)."""
+    recurses (orjson itself stops at 1024 levels). With `unique_keys`, an object naming a key
+    twice is 400 too (JSON leaves it undefined; parsers keep the last or the first)."""
     try:
         value = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
@@ -77,7 +86,18 @@ def parse_json(data: bytes, what: str = "request body", max_depth: int = MAX_JSO
         and too_deep(value, max_depth)
     ):
         raise BadRequest(f"{what} nests arrays and objects more than {max_depth} levels deep")
+    if unique_keys and b"{" in data:
+        json.loads(data, object_pairs_hook=partial(_unique, what))
     return value
+
+
+def _unique(what: str, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, item in pairs:
+        if key in seen:
+            raise BadRequest(f"{what} names the key {key[:64]!r} twice in one object")
+        seen[key] = item
+    return seen
 
 
 def dumps(data: Any) -> bytes:
@@ -137,7 +157,7 @@ class Request:
         """Parse the body as JSON, insisting on a JSON content type.
 
         A missing content type is accepted when the body is JSON (curl without -H); any other
-        declared type is a 415.
+        declared type is a 415. A key named twice in one object is 400 (`parse_json`).
         """
         if not self.body:
             if required:
@@ -148,7 +168,7 @@ class Request:
             raise UnsupportedMediaType(
                 f"content type {media!r} is not supported; send {' or '.join(sorted(media_types))}"
             )
-        return parse_json(self.body)
+        return parse_json(self.body, unique_keys=True)
 
     def json_object(self) -> dict[str, Any]:
         """The body as a JSON object (`json()`); 400 naming `body` for any other JSON value."""

@@ -37,7 +37,7 @@ IssueToken = Callable[[str, str, int, int], str]  # (device, org, key_version, i
 UNIT_MAX = 32
 PATH_MAX = 256
 SEGMENT_MAX = 64
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile("[\x00-\x1f\x7f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")  # bidi too
 _SENSOR_FIELDS = frozenset({"name", "description", "mapping", "path"})
 _LOGIN_ATTEMPTS = 5
 

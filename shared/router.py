@@ -75,7 +75,8 @@ class Router:
                 continue
             if route.method == method or (method == "HEAD" and route.method == "GET"):
                 return route, found.groupdict()
-            allowed.append(route.method)
+            if route.method not in allowed:  # two patterns can match one path (`self`, `{id}`)
+                allowed.append(route.method)
         if allowed:
             raise MethodNotAllowed(
                 f"method {method} is not allowed on {path}; allowed: {', '.join(allowed)}",

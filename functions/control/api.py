@@ -28,9 +28,9 @@ class Gate(Protocol):
 
 
 def _version(body: dict[str, Any]) -> int | None:
-    version = body.get("version")
-    if version is None:
+    if "version" not in body:
         return None
+    version = body["version"]
     if not isinstance(version, int) or isinstance(version, bool) or version < 0:
         raise ValidationError("version must be a non-negative integer", field="version")
     return version

@@ -72,6 +72,14 @@ def _role(value: object) -> str:
     return str(value)
 
 
+def _no_nulls(fields: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The fields, or a 400 naming the first null one (the contract types each: leave it out)."""
+    for name, value in fields.items():
+        if value is None:
+            raise ValidationError(f"{name} must not be null (leave it out)", field=name)
+    return fields
+
+
 @dataclass(frozen=True, slots=True)
 class Credentials:
     """A sign-in body. The user name is not validated: a malformed one simply matches nobody."""
@@ -95,7 +103,7 @@ class NewUser:
 
     @classmethod
     def parse(cls, body: Any) -> NewUser:
-        fields = _object(body, frozenset({"username", "password", "role"}))
+        fields = _no_nulls(_object(body, frozenset({"username", "password", "role"})))
         username = _username(_string(fields, "username"))
         password = check_policy(_string(fields, "password"))
         role = _role(fields["role"]) if fields.get("role") is not None else "member"
@@ -114,7 +122,9 @@ class UserChanges:
 
     @classmethod
     def parse(cls, body: Any) -> UserChanges:
-        fields = _object(body, frozenset({"username", "password", "current_password", "role"}))
+        fields = _no_nulls(
+            _object(body, frozenset({"username", "password", "current_password", "role"}))
+        )
         if not any(fields.get(name) is not None for name in ("username", "password", "role")):
             raise ValidationError("nothing to change: give username, password or role")
         username = _username(fields["username"]) if fields.get("username") is not None else None

@@ -34,7 +34,6 @@ def test_ids_are_20_lowercase_hex() -> None:
     [
         ({"name": "  pump "}, {"required": True}, "pump"),
         ({}, {"required": False, "default": "d"}, "d"),
-        ({"name": None}, {"required": False}, None),
         ({"name": ""}, {"required": False, "allow_empty": True}, ""),
     ],
 )
@@ -50,6 +49,11 @@ def test_text_fields(body: dict, kwargs: dict, expected: str | None) -> None:
         ({"name": " "}, "name must not be empty"),
         ({"name": "x" * 11}, "name must be at most 10 characters long"),
         ({"name": "a\tb"}, "name must not contain control characters"),
+        ({"name": None}, "name must be a string, not null"),  # the contract types it
+        # bidirectional controls make a name display as another ("Trojan Source")
+        ({"name": "p\u202egnp"}, "name must not contain control characters"),
+        ({"name": "\u2066admin\u2069"}, "name must not contain control characters"),
+        ({"name": "x\u200fy"}, "name must not contain control characters"),
     ],
 )
 def test_bad_text_fields_name_the_field(body: dict, message: str) -> None:

@@ -113,3 +113,20 @@ def test_json_depth_counts_structure_not_brackets_in_strings() -> None:
     assert parse_json(_nested(5), max_depth=5) and too_deep(orjson.loads(_nested(6)), 5)
     with pytest.raises(BadRequest, match="not valid JSON"):
         parse_json(b"[1,")
+
+
+def test_a_key_named_twice_in_an_api_body_is_400() -> None:
+    """Last-wins would let a body say two things at once (a proxy may read the first)."""
+    request = Request(
+        "POST",
+        "/x",
+        {"content-type": "application/json"},
+        b'{"role": "member", "x": {"a": 1}, "role": "admin"}',
+    )
+    with pytest.raises(BadRequest, match="names the key 'role' twice"):
+        request.json()
+    nested = Request("POST", "/x", {}, b'{"config": {"a": 1, "a": 2}}')
+    with pytest.raises(BadRequest, match="'a' twice"):
+        nested.json()
+    assert Request("POST", "/x", {}, b'[{"a": 1}, {"a": 2}]').json() == [{"a": 1}, {"a": 2}]
+    assert parse_json(b'{"a": 1, "a": 2}') == {"a": 2}  # telemetry doors: documented last-wins

@@ -56,3 +56,14 @@ def test_head_is_served_by_get() -> None:
 
 def test_normalize_path() -> None:
     assert [normalize_path(p) for p in ["/", "", "/a/", "/a"]] == ["/", "/", "/a", "/a"]
+
+
+def test_allowed_methods_are_listed_once_when_two_patterns_match() -> None:
+    """`/api/users/self` and `/api/users/{user_id}` both match /api/users/self: the Allow header
+    read `GET, GET, PATCH, DELETE`."""
+    users = Router()
+    for method, path in (("GET", "/u/self"), ("GET", "/u/{id}"), ("PATCH", "/u/{id}")):
+        users.add(method, path, lambda request: json_response({}))
+    with pytest.raises(MethodNotAllowed) as caught:
+        users(Request("POST", "/u/self"))
+    assert caught.value.allow == ["GET", "PATCH"]
