@@ -23,8 +23,9 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--readings",
         type=int,
-        default=int(env("STRATUS_BENCH_DETECT_READINGS", 2000)),
-        help="throughput: readings per device (STRATUS_BENCH_DETECT_READINGS)",
+        default=int(env("STRATUS_BENCH_DETECT_READINGS", 10000)),
+        help="throughput: readings per device, enough that a phase lasts seconds, not the "
+        "pipeline latency (STRATUS_BENCH_DETECT_READINGS)",
     )
     parser.add_argument(
         "--rounds",
