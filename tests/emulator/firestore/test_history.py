@@ -60,7 +60,8 @@ def put(service: Firestore, path: str, n: int | None) -> int:
         write.update.name = f"{ROOT}/{path}"
         write.update.fields["n"].integer_value = n
     response = service.commit(CommitRequest(database=DB, writes=[write]))
-    return int(response.commit_time.seconds) * 1_000_000 + response.commit_time.nanos // 1000
+    stamp = response.commit_time
+    return int(stamp.seconds) * 1_000_000 + int(stamp.nanos) // 1000
 
 
 def get(service: Firestore, path: str, at: int) -> int | None:

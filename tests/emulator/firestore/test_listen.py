@@ -204,7 +204,7 @@ def test_an_official_listener_carries_on_across_a_restart(
     seen: list[set[str]] = []
     watch = col.on_snapshot(lambda docs, changes, read_time: seen.append({d.id for d in docs}))
     try:
-        assert until(lambda: seen and seen[-1] == {"a"})
+        assert until(lambda: bool(seen) and seen[-1] == {"a"})
         service.stop()
         service.start()  # same port, same data directory
         col.document("b").set({"n": 2})
