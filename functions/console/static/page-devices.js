@@ -8,12 +8,15 @@ import { handOver } from "./key-panel.js";
 import { DeleteDevice, RenameDevice } from "./device-dialogs.js";
 import { Button, ErrorNote, Input, Loading, PageHeading, Status, TableRegion, Time } from "./ui.js";
 
-/** Last-seen time (ms) per device id, from each device's latest readings; 4 requests at a time. */
-function useLastSeen(devices) {
+/** Last-seen time (ms) per device id, from each device's latest readings; 4 requests at a time.
+ * A new `generation` (a refresh) asks again for every device. */
+function useLastSeen(devices, generation) {
   const [seen, setSeen] = useState({});
+  const asked = useMemo(() => new Set(), [generation]);
   useEffect(() => {
     let live = true;
-    const queue = devices.filter((d) => !(d.id in seen));
+    const queue = devices.filter((d) => !asked.has(d.id));
+    for (const d of queue) asked.add(d.id);
     const worker = async () => {
       while (live && queue.length) {
         const device = queue.shift();
@@ -23,15 +26,18 @@ function useLastSeen(devices) {
           for (const item of answer.data) {
             if (item.timestamp !== null && (last === null || item.timestamp > last)) last = item.timestamp;
           }
-          if (live) setSeen((s) => ({ ...s, [device.id]: { ms: nsToMs(last) } }));
+          setSeen((s) => ({ ...s, [device.id]: { ms: nsToMs(last) } })); // in flight: kept
         } catch (error) {
-          if (live) setSeen((s) => ({ ...s, [device.id]: { error } }));
+          setSeen((s) => ({ ...s, [device.id]: { error } }));
         }
       }
     };
     for (let i = 0; i < 4; i++) worker();
-    return () => { live = false; };
-  }, [devices]);
+    return () => {
+      live = false;
+      for (const d of queue) asked.delete(d.id); // not asked yet: next time
+    };
+  }, [devices, asked]);
   return seen;
 }
 
@@ -78,7 +84,7 @@ export function DevicesPage() {
     if (!q) return pages.items;
     return pages.items.filter((d) => [d.name, d.id, d.description || ""].some((t) => t.toLowerCase().includes(q)));
   }, [pages, query]);
-  const seen = useLastSeen(pages.items);
+  const seen = useLastSeen(pages.items, first.data);
   const created = (device) => {
     handOver(device.id);
     go(`/devices/${device.id}`);
