@@ -74,9 +74,13 @@ class Publisher:
     async def publish(self, topic: str, payload: bytes, qos: int, timeout: float = 30.0) -> str:
         """Publish and wait for the PUBACK (QoS 1) or the socket write (QoS 0)."""
         info = self.client.publish(topic, payload, qos=qos)
+        reason: str | None = self._early.pop(info.mid, None)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS or reason is not None:
+            # refused at once (not connected), or written (QoS 0) already: yield once anyway,
+            # or a VU whose publishes never wait starves the loop and its clock never stops it
+            await asyncio.sleep(0)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             return "not-connected" if info.rc == mqtt.MQTT_ERR_NO_CONN else f"mqtt-error-{info.rc}"
-        reason: str | None = self._early.pop(info.mid, None)
         if reason is None:
             future: asyncio.Future[str] = self._loop.create_future()
             self._pending[info.mid] = future

@@ -101,6 +101,13 @@ class Publishing:
 class _PlatformMqtt(StoredReadings, Publishing, AdminScenario):
     devices = 10
 
+    async def setup(self, ctx: Context) -> None:
+        # the broker holds one connection per account (a second login with the same device id
+        # ends the first): at least one device per connection
+        wanted = max(ctx.option("devices", self.devices), ctx.vus)
+        ctx.options["devices"] = str(wanted)
+        await super().setup(ctx)
+
 
 @register
 class MqttQos1(_PlatformMqtt):
