@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from bench.commands import (
     aggregate,
+    chaos,
     coldstart,
     detect,
     emulators,
@@ -36,6 +37,7 @@ COMMANDS: tuple[Command, ...] = (
     emulators.COMMAND,
     detect.COMMAND,
     aggregate.COMMAND,
+    chaos.COMMAND,
 )
 
 

@@ -20,8 +20,15 @@ import secrets
 import shutil
 import socket
 import subprocess
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from emulator.netif import interface_of
 from emulator.process import write_private
@@ -41,6 +48,8 @@ _PLUGIN_GLOBS = (
     "/usr/lib/*/mosquitto/mosquitto_dynamic_security.so",
 )
 ADMIN = "stratus-admin"
+BRIDGE_GROUP = "stratus"  # the bridges' shared-subscription group (STRATUS_BRIDGE_GROUP)
+BRIDGE_SESSION_EXPIRY = 3600  # as the bridges ask (STRATUS_BRIDGE_SESSION_EXPIRY)
 # a PUBLISH packet's bytes beyond its payload: fixed header, topic (up to 64 KiB), packet id
 # and MQTT 5 properties; a payload above the body limit that fits under it is dead-lettered
 PACKET_OVERHEAD = 64 * 1024 + 1024
@@ -93,9 +102,11 @@ class Broker:
         except OSError:
             return False
 
-    def configure(self) -> None:
+    def configure(self, *, hold_bridge_sessions: bool = True) -> None:
         """Apply the security layout (idempotent; run after every start). Device accounts of an
-        older layout are brought up to date once."""
+        older layout are brought up to date once. `hold_bridge_sessions`: subscribe every
+        bridge's session at once (`_hold_session`); only for a platform that runs them all (an
+        offline member of a shared subscription still gets its share of the messages)."""
         marker = self.home / "layout" if self.home else None
         migrate = marker is not None and (
             not marker.exists() or marker.read_text().strip() != LAYOUT_VERSION
@@ -107,6 +118,39 @@ class Broker:
             admin.close()
         if marker is not None and migrate:
             write_private(marker, LAYOUT_VERSION + "\n")
+        for n in range(1, self.bridges + 1 if hold_bridge_sessions else 1):
+            self._hold_session(layout.bridge_account(n))
+
+    def _hold_session(self, account: str) -> None:
+        """Subscribe bridge `account`'s persistent session to the shared topics now, before its
+        bridge runs. Mosquitto 2.0 restores an offline session's shared subscriptions from its
+        snapshot without routing messages to them again: until the bridge re-subscribed, the
+        devices' messages would be acknowledged and dropped. Held here, they queue for it."""
+        from gateways.bridge.mqtt import subscriptions
+
+        done = threading.Event()
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=account, protocol=mqtt.MQTTv5)
+
+        def on_connect(c: mqtt.Client, u: Any, flags: Any, reason: Any, props: Any) -> None:
+            if reason.is_failure:
+                done.set()
+            else:
+                c.subscribe([(topic, 1) for topic in subscriptions(BRIDGE_GROUP)])
+
+        client.username_pw_set(account, self.accounts[account])
+        client.on_connect = on_connect
+        client.on_subscribe = lambda *args: done.set()
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = BRIDGE_SESSION_EXPIRY
+        # clean_start=False: Mosquitto 2.0 keeps no other MQTT 5 session across its restarts
+        client.connect(self.local_host, self.port, clean_start=False, properties=props)
+        client.loop_start()
+        try:
+            if not done.wait(10):
+                raise RuntimeError(f"the broker did not take {account}'s subscriptions")
+        finally:
+            client.disconnect()  # the session stays, with its subscriptions
+            client.loop_stop()
 
 
 def _connectable(host: str) -> str:

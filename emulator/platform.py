@@ -221,6 +221,9 @@ class Platform:
                         "STRATUS_BRIDGE_READY_FILE": str(ready_file),
                         # within the emulator's stop budget; a late stop keeps the session
                         "STRATUS_BRIDGE_STOP_TIMEOUT": "2",
+                        # each bridge comes back with the emulator: its session (and the
+                        # devices' messages queued in it meanwhile) waits for it
+                        "STRATUS_BRIDGE_KEEP_SESSION": "1",
                     },
                     before_start=lambda f=ready_file: f.unlink(missing_ok=True),  # type: ignore[misc]
                     ready=ready_file.exists,

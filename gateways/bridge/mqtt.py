@@ -57,6 +57,7 @@ class MqttBridge:
         self.bridge = Bridge(bus, org_of, self._ack, settings.core)
         self._stop = threading.Event()
         self._leaving = False
+        self._draining = False
         self._epoch = 0
         self._unsubacks: dict[int, threading.Event] = {}
         self._unsub_lock = threading.Lock()
@@ -96,6 +97,8 @@ class MqttBridge:
             done.set()
 
     def _on_message(self, client: Any, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        if self._draining:  # stopping with the session kept: the broker resends it on resume
+            return
         token = (self._epoch << 16) | message.mid if message.qos else 0  # 0: nothing to ack
         content_type = getattr(message.properties, "ContentType", "") or ""
         # paho types payload bytes | bytearray (for publishing); a received one is bytes
@@ -130,6 +133,29 @@ class MqttBridge:
         return False
 
     def stop(self, timeout: float = 10.0) -> bool:
+        """Stop cleanly; True when nothing was left owed. With `settings.keep_session` the
+        session (and its shared subscriptions) stays for this bridge's next start; otherwise
+        the bridge leaves the group and ends it (see `_leave_and_end`)."""
+        if self.settings.keep_session:
+            return self._stop_keeping(timeout)
+        return self._leave_and_end(timeout)
+
+    def _stop_keeping(self, timeout: float) -> bool:
+        """Stop taking messages (those the broker still sends stay unacknowledged in the
+        session, and come back on resume), publish what is held, acknowledge what the bus
+        confirmed, then DISCONNECT keeping the session: the broker reads a connection's packets
+        in order, so it has every PUBACK before the DISCONNECT. The subscriptions stay, so the
+        broker queues the devices' messages for this bridge while it is away."""
+        self._leaving = self._draining = True
+        self._stop.set()
+        self._flusher.join(timeout)
+        done = self.bridge.wait_acked(timeout)
+        self.client.disconnect()
+        self.client.loop_stop()
+        self.bridge.close()
+        return done
+
+    def _leave_and_end(self, timeout: float) -> bool:
         """Leave the shared subscription, publish what is held, wait until the broker has every
         acknowledgement, then end the session; True when nothing was left owed.
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from gateways.bridge.service import BridgeConfig
 from shared.broker import BrokerSettings
-from shared.settings import MAX_BODY_BYTES_LIMIT, env_int
+from shared.settings import MAX_BODY_BYTES_LIMIT, env_bool, env_int
 from shared.topics import DEVICE_STATE, TELEMETRY_DEAD, TELEMETRY_RAW
 
 __all__ = ["BridgeSettings"]
@@ -29,6 +29,7 @@ class BridgeSettings:
     session_expiry: int
     receive_maximum: int
     core: BridgeConfig
+    keep_session: bool = False  # a clean stop keeps the session for this bridge's next start
 
     @classmethod
     def from_env(
@@ -64,4 +65,5 @@ class BridgeSettings:
             session_expiry=env_int(environ, "STRATUS_BRIDGE_SESSION_EXPIRY", 3600, minimum=0),
             receive_maximum=receive_maximum,
             core=core,
+            keep_session=env_bool(environ, "STRATUS_BRIDGE_KEEP_SESSION", False),
         )

@@ -112,8 +112,8 @@ def _role(dynsec: DynamicSecurity, name: str, acls: list[dict[str, object]]) -> 
 
 
 def _account(dynsec: DynamicSecurity, username: str, password: str, role: str) -> None:
-    """Create the account, or bring an existing one to its password and role; either way it is
-    pinned to the client id equal to its username (no other client id logs in with it)."""
+    """Create the account, or bring an existing one to its role; either way it is pinned to the
+    client id equal to its username (no other client id logs in with it)."""
     try:
         dynsec.run(
             "createClient",
@@ -125,7 +125,8 @@ def _account(dynsec: DynamicSecurity, username: str, password: str, role: str) -
     except DynsecError as exc:
         if "already exists" not in exc.message:
             raise
-        dynsec.run("setClientPassword", username=username, password=password)
+        # the password was set when it was created (accounts and dynamic-security file live
+        # together); setting it again would disconnect a process logged in with it
         found = dynsec.run("getClient", username=username)["data"]["client"]
         if found.get("clientid") != username:
             dynsec.run("setClientId", username=username, clientid=username)

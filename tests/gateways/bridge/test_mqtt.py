@@ -169,3 +169,21 @@ def test_a_clean_stop_under_load_loses_nothing(
     reader.wait_for("telemetry-raw", lambda got: set(_timestamps(reader)) == set(range(400)))
     assert bridges[1].stop()
     device.close()
+
+
+def test_a_bridge_keeping_its_session_gets_what_arrived_while_it_was_away(
+    broker: Broker, bus: PubSubBus, reader: BusReader
+) -> None:
+    """The emulator's bridges stop keeping their session (STRATUS_BRIDGE_KEEP_SESSION): its
+    subscriptions stay, so the devices' messages queue for it until it is back."""
+    reader.create("telemetry-raw")
+    first = _bridge(broker, 1, bus, STRATUS_BRIDGE_KEEP_SESSION="1")
+    device = _device(broker, 0)
+    _burst(device, 50)
+    assert until(lambda: first.bridge.stats["received"] == 50)
+    assert first.stop()  # everything received was published and acknowledged
+    _burst(device, 50, first=50)  # while no bridge runs: acknowledged by the broker, queued
+    second = _bridge(broker, 1, bus)  # the same account: resumes the session
+    reader.wait_for("telemetry-raw", lambda got: set(_timestamps(reader)) == set(range(100)))
+    assert second.stop()  # and ends it (no keep)
+    device.close()
