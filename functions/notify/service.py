@@ -52,6 +52,20 @@ class SmtpSettings:
     starttls: bool = False
 
 
+def _checked_change(change: Any) -> tuple[str, Mapping[str, Any]]:
+    """(org, alert) of an `alert-changes` record; a malformed one is refused (dead-lettered at
+    once with the field that is wrong, instead of a 500 the bus would redeliver)."""
+    if not isinstance(change, Mapping):
+        raise ValidationError("an alert change must be a JSON object", field="message")
+    for name in ("id", "org", "change"):
+        if not isinstance(change.get(name), str) or not change[name]:
+            raise ValidationError(f"alert change has no '{name}' string", field=name)
+    alert = change.get("alert")
+    if not isinstance(alert, Mapping) or not isinstance(alert.get("rule"), str):
+        raise ValidationError("alert change has no 'alert' object naming its rule", field="alert")
+    return change["org"], alert
+
+
 class Notifier:
     """Fans alert changes out to actions and carries actions out."""
 
@@ -74,7 +88,7 @@ class Notifier:
 
     def fan_out(self, change: Mapping[str, Any]) -> int:
         """One `notifications` message per action of the change's rule that wants this change."""
-        org, alert = str(change["org"]), change["alert"]
+        org, alert = _checked_change(change)
         rule = self.store.get(rule_path(org, str(alert["rule"])))
         if rule is None:
             return 0

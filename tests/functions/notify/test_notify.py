@@ -14,7 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from functions.notify.service import DeliveryFailed, Notifier, SmtpSettings
-from shared.errors import Unavailable
+from shared.errors import Unavailable, ValidationError
 from shared.notify.webhooks import sign, verify
 from shared.store.firestore import FirestoreStore
 
@@ -99,6 +99,25 @@ def test_what_cannot_succeed_is_refused_at_once(store: FirestoreStore, org: str)
         plain.deliver(notification({"type": "command", "device": "d" * 20, "command": "x"}, org), 1)
     with pytest.raises(DeliveryFailed, match="not one actions may publish to"):
         plain.deliver(notification({"type": "publish", "topic": "telemetry-raw"}, org), 1)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({}, "id"),
+        ([], "message"),
+        ({**CHANGE, "org": 7}, "org"),
+        ({**CHANGE, "change": ""}, "change"),
+        ({**CHANGE, "alert": None}, "alert"),
+        ({**CHANGE, "alert": {"id": "a" * 20}}, "alert"),
+    ],
+)
+def test_a_malformed_change_is_refused_naming_the_field(
+    store: FirestoreStore, change: Any, field: str
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        notifier(store).fan_out(change)
+    assert refused.value.field == field
 
 
 @pytest.fixture
