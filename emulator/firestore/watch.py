@@ -152,10 +152,13 @@ class Watch:
 
 
 def _may_change(target: Target, name: str, doc: Stored | None) -> bool:
-    """Whether a written document can change what a sliced query target holds: only one it
-    holds or one that matches now (one that matches neither was and stays outside)."""
+    """Whether a written document can change what a sliced query target holds: with an offset,
+    any (one skipped before the window may have left); else only one it holds or one that
+    matches now (one that matches neither was, and stays, beyond the limit)."""
     plan = target.plan
-    return name in target.held or (doc is not None and plan is not None and q.selects(plan, doc))
+    if plan is None or plan.offset:
+        return True
+    return name in target.held or (doc is not None and q.selects(plan, doc))
 
 
 def _target_change(kind: int, ids: list[int], at_us: int | None = None) -> Any:

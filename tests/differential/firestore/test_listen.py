@@ -184,3 +184,25 @@ def test_random_query_listeners_see_the_same_snapshots(
 
     ours, google = pair.both(run)
     assert ours == google, f"{spec}\nours:   {ours}\ngoogle: {google}"
+
+
+def test_a_listener_with_an_offset_follows_writes_before_its_window(pair: Pair) -> None:
+    """Deleting or adding a document the offset skips moves the window (a regression: ours
+    only looked again when a written document matched or was in the window)."""
+    root = f"l{uuid.uuid4().hex[:8]}"
+
+    def run(client: firestore.Client) -> list[Any]:
+        col = client.collection(root)
+        for name, n in (("a", 1), ("b", 2), ("c", 3)):
+            col.document(name).set({"n": n})
+        query = col.order_by("n").offset(1)
+        steps = [
+            lambda: col.document("a").delete(),  # skipped: b is skipped now
+            lambda: col.document("z").set({"n": 0}),  # before the window: b comes back
+            lambda: col.document("z").set({"n": 9}),  # moves behind: the window shifts again
+        ]
+        return follow(query, lambda: _view(query.get()), steps)
+
+    ours, google = pair.both(run)
+    assert ours == google
+    assert len(ours[1]) == 4  # the first snapshot and one per write
