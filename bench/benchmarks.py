@@ -228,10 +228,13 @@ def _costs(results: list[dict[str, Any]]) -> list[str]:
               "USD / million readings", "CPU measured"]  # fmt: skip
     return [
         f"From the measured counts and `bench/prices.toml` (list prices checked {checked}):",
-        "Cloud Run CPU, memory and requests, Pub/Sub bytes, Firestore operations. Bus messages and",
-        "store operations per request are estimates per scenario (MQTT: an upper bound, the bridge",
-        "batches the messages of all devices); the broker is not priced. The TUM study's figures",
-        "per 1,000 gateway requests: GKE 0.12, OpenWhisk 0.26, Cloud Run 0.071 euro-cent.",
+        "Cloud Run CPU, memory and requests, Pub/Sub bytes, Firestore operations. For runs that",
+        "count readings back (ingest, MQTT) against the emulator, store writes and bus messages",
+        "are measured in the store after the run (chunk documents; each raw message two publishes",
+        "and two pushes, the pushes billed as requests too); otherwise they are per-request",
+        "estimates. CPU is the whole emulator's (functions, bus and store emulators, broker): an",
+        "upper bound for Cloud Run's. The broker is not priced. The TUM study's figures per 1,000",
+        "gateway requests: GKE 0.12, OpenWhisk 0.26, Cloud Run 0.071 euro-cent.",
         "",
         *_table(header, "--- --- ---: ---: ---: ---", rows),
         "",

@@ -25,6 +25,7 @@ class Counts:
     """What a run used (`memory_gib_seconds` None: derived from CPU seconds and instance size)."""
 
     requests: int = 0
+    push_requests: int = 0  # bus pushes to the functions (billed as Cloud Run requests too)
     readings: int = 0
     bus_messages: int = 0  # publishes plus deliveries
     bus_message_bytes: int = 0  # average size of one message
@@ -51,7 +52,9 @@ def project(counts: Counts, prices: dict[str, Any]) -> dict[str, Any]:
     items = {
         "cloud_run_cpu": counts.cpu_seconds * run["vcpu_second"],
         "cloud_run_memory": memory * run["gib_second"],
-        "cloud_run_requests": counts.requests * run["per_million_requests"] / 1e6,
+        "cloud_run_requests": (counts.requests + counts.push_requests)
+        * run["per_million_requests"]
+        / 1e6,
         "pubsub": billed_bytes / TIB * bus["per_tib"],
         "firestore_reads": counts.store_reads * store["per_100k_reads"] / 1e5,
         "firestore_writes": counts.store_writes * store["per_100k_writes"] / 1e5,

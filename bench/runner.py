@@ -173,7 +173,7 @@ def _cost(result: dict[str, Any], cpu: float, *, measured: bool) -> dict[str, An
     if stored:  # measured in the store: what the platform really wrote and published
         counts.store_writes = stored["documents"]
         counts.bus_messages = 4 * stored["messages"]  # raw + normalized: publish and push each
-        counts.requests = requests + 2 * stored["messages"]  # pushes are billed requests too
+        counts.push_requests = 2 * stored["messages"]  # to the normalizer and to the writer
     projected = cost.project(counts, cost.load_prices())
     projected["cpu_measured"] = measured
     projected["store_measured"] = bool(stored)
