@@ -111,6 +111,10 @@ class Broker:
         migrate = marker is not None and (
             not marker.exists() or marker.read_text().strip() != LAYOUT_VERSION
         )
+        bridges = [layout.bridge_account(n) for n in range(1, self.bridges + 1)]
+        held = set()
+        if hold_bridge_sessions and not migrate:  # first of all: devices reconnect at once
+            held = {account for account in bridges if self._hold_session(account)}
         admin = DynamicSecurity(*self.login(ADMIN))
         try:
             layout.apply(admin, self.accounts, admin=ADMIN, migrate=migrate)
@@ -118,14 +122,16 @@ class Broker:
             admin.close()
         if marker is not None and migrate:
             write_private(marker, LAYOUT_VERSION + "\n")
-        for n in range(1, self.bridges + 1 if hold_bridge_sessions else 1):
-            self._hold_session(layout.bridge_account(n))
+        for account in bridges if hold_bridge_sessions else []:
+            if account not in held and not self._hold_session(account):
+                raise RuntimeError(f"the broker did not take {account}'s subscriptions")
 
-    def _hold_session(self, account: str) -> None:
+    def _hold_session(self, account: str) -> bool:
         """Subscribe bridge `account`'s persistent session to the shared topics now, before its
         bridge runs. Mosquitto 2.0 restores an offline session's shared subscriptions from its
         snapshot without routing messages to them again: until the bridge re-subscribed, the
-        devices' messages would be acknowledged and dropped. Held here, they queue for it."""
+        devices' messages would be acknowledged and dropped. Held here, they queue for it.
+        False when the broker refused the login (the account does not exist yet)."""
         from gateways.bridge.mqtt import subscriptions
 
         done = threading.Event()
@@ -139,15 +145,20 @@ class Broker:
 
         client.username_pw_set(account, self.accounts[account])
         client.on_connect = on_connect
-        client.on_subscribe = lambda *args: done.set()
+        subscribed = threading.Event()
+
+        def on_subscribe(*args: Any) -> None:
+            subscribed.set()
+            done.set()
+
+        client.on_subscribe = on_subscribe
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = BRIDGE_SESSION_EXPIRY
         # clean_start=False: Mosquitto 2.0 keeps no other MQTT 5 session across its restarts
         client.connect(self.local_host, self.port, clean_start=False, properties=props)
         client.loop_start()
         try:
-            if not done.wait(10):
-                raise RuntimeError(f"the broker did not take {account}'s subscriptions")
+            return done.wait(10) and subscribed.is_set()
         finally:
             client.disconnect()  # the session stays, with its subscriptions
             client.loop_stop()
