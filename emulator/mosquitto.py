@@ -135,7 +135,11 @@ class Broker:
         from gateways.bridge.mqtt import subscriptions
 
         done = threading.Event()
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=account, protocol=mqtt.MQTTv5)
+        # manual_ack, never acknowledging: what the session holds (messages queued or in flight
+        # to the bridge when the broker stopped) stays in it for the bridge
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=account, protocol=mqtt.MQTTv5, manual_ack=True
+        )
 
         def on_connect(c: mqtt.Client, u: Any, flags: Any, reason: Any, props: Any) -> None:
             if reason.is_failure:
@@ -154,6 +158,7 @@ class Broker:
         client.on_subscribe = on_subscribe
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = BRIDGE_SESSION_EXPIRY
+        props.ReceiveMaximum = 1  # the broker sends it at most one of them meanwhile
         # clean_start=False: Mosquitto 2.0 keeps no other MQTT 5 session across its restarts
         client.connect(self.local_host, self.port, clean_start=False, properties=props)
         client.loop_start()
