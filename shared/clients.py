@@ -6,8 +6,10 @@ Nothing here imports a Google library until a function first asks for that clien
 from __future__ import annotations
 
 import os
-from functools import lru_cache
-from typing import TYPE_CHECKING
+import threading
+from collections.abc import Callable
+from functools import update_wrapper
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from shared.settings import settings
 
@@ -16,10 +18,35 @@ if TYPE_CHECKING:
     from shared.bus import Bus
     from shared.store import Store
 
-__all__ = ["broker_admin", "broker_publisher", "broker_settings", "bus", "store"]
+__all__ = ["broker_admin", "broker_publisher", "broker_settings", "bus", "once", "store"]
+
+T = TypeVar("T")
 
 
-@lru_cache(maxsize=1)
+class once(Generic[T]):  # a decorator, named like functools.cache
+    """`functools.cache` for a builder of no arguments, but thread-safe: concurrent first calls
+    build exactly once (lru_cache may build twice, and two MQTT clients of one account kick each
+    other off the broker for as long as they live). `cache_clear()` forgets the value."""
+
+    def __init__(self, build: Callable[[], T]) -> None:
+        self._build = build
+        self._lock = threading.Lock()
+        self._built: list[T] = []
+        update_wrapper(self, build)
+
+    def __call__(self) -> T:
+        if not self._built:
+            with self._lock:
+                if not self._built:
+                    self._built.append(self._build())
+        return self._built[0]
+
+    def cache_clear(self) -> None:
+        with self._lock:
+            self._built.clear()
+
+
+@once
 def store() -> Store:
     """The document store of this process (Firestore, or the emulator's when
     FIRESTORE_EMULATOR_HOST is set)."""
@@ -28,7 +55,7 @@ def store() -> Store:
     return FirestoreStore(settings().project)
 
 
-@lru_cache(maxsize=1)
+@once
 def bus() -> Bus:
     """The message bus of this process (Pub/Sub, or the emulator's when PUBSUB_EMULATOR_HOST is
     set), with publisher batching on."""
@@ -37,7 +64,7 @@ def bus() -> Bus:
     return PubSubBus(settings().project)
 
 
-@lru_cache(maxsize=1)
+@once
 def broker_settings() -> BrokerSettings | None:
     """Where the MQTT broker is (STRATUS_MQTT_*), or None when MQTT is off."""
     from shared.broker import BrokerSettings
@@ -45,7 +72,7 @@ def broker_settings() -> BrokerSettings | None:
     return BrokerSettings.from_env(os.environ)
 
 
-@lru_cache(maxsize=1)
+@once
 def broker_admin() -> BrokerAdmin | None:
     """The broker's device-credential admin (connects on first use), or None when MQTT is off."""
     config = broker_settings()
@@ -56,7 +83,7 @@ def broker_admin() -> BrokerAdmin | None:
     return MosquittoAdmin(config.host, config.port, config.admin_username, config.admin_password)
 
 
-@lru_cache(maxsize=1)
+@once
 def broker_publisher() -> BrokerPublisher | None:
     """Publishing to devices as the API account (connects on first use); None when MQTT is off."""
     config = broker_settings()
