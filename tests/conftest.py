@@ -13,6 +13,7 @@ import pytest
 
 from shared.store import Store
 from shared.store.firestore import FirestoreStore
+from tests.support.costs import Costs
 from tests.support.emulator import RunningEmulator, start_emulator
 from tests.support.google_emulators import GoogleEmulator, google_emulator, missing_reason
 from tests.support.memory_store import MemoryStore
@@ -20,6 +21,7 @@ from tests.support.services import RunningService, running_service
 from tests.support.tiers import FAST, Guard, uses_processes
 
 _guard = Guard(refuse=FAST)
+_costs = Costs()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -42,6 +44,14 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         return (yield)
     finally:
         _guard.current = None
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    _costs.add(report)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    _costs.summary(terminalreporter)
 
 
 @pytest.hookimpl(wrapper=True)
