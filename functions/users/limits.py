@@ -1,4 +1,4 @@
-"""Sign-in throttling: per-user and per-client attempt budgets in the store (shared.throttle), so
+"""Sign-in throttling: per-user and per-client budgets of failed attempts kept in the store, so
 they hold across every instance; over budget is 429 with Retry-After, logged."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import hashlib
 from dataclasses import dataclass
 
 from shared.store import Store
-from shared.throttle import Budget
+from shared.throttle import FailureBudget
 
 __all__ = ["SigninLimits"]
 
@@ -19,31 +19,37 @@ def _key(kind: str, value: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class SigninLimits:
-    """`per_user` attempts per window for one user name, whoever tries it (a success gives the
-    budget back), and `per_client` attempts per window from one client address, whatever
-    names it tries (a success gives its own attempt back, so a shared address is not punished
-    for its users' sign-ins)."""
+    """`per_user` failed attempts per window for one user name, whoever tries it, and
+    `per_client` failed attempts per window from one client address, whatever names it tries.
+    Successes cost nothing, so a user or a fleet script signing in many times at once with the
+    right password is never throttled; a success does not give failures back either, so the
+    owner's sign-ins never reopen a name to someone guessing its password."""
 
-    per_user: Budget
-    per_client: Budget
+    per_user: FailureBudget
+    per_client: FailureBudget
 
     @classmethod
     def of(
         cls, store: Store, *, user_attempts: int = 10, client_attempts: int = 50, window: int = 300
     ) -> SigninLimits:
         return cls(
-            Budget(store, "signin-user", user_attempts, window),
-            Budget(store, "signin-client", client_attempts, window),
+            FailureBudget(store, "signin-user", user_attempts, window),
+            FailureBudget(store, "signin-client", client_attempts, window),
         )
 
-    def spend(self, username: str, client: str) -> None:
-        """Spend an attempt of both budgets before the password is checked; TooManyAttempts
-        (429, retry_after) when either is spent."""
-        self.per_user.spend(_key("user", username))
+    def check(self, username: str, client: str) -> None:
+        """TooManyAttempts (429, retry_after) when either budget is spent: before the password
+        is checked, and again before a success is answered (attempts in flight may have spent
+        it meanwhile). Both budgets' documents are read in one round trip."""
+        user = self.per_user.paths(_key("user", username))
+        paths = [*user, *(self.per_client.paths(_key("client", client)) if client else ())]
+        found = self.per_user.store.get_many(paths)
+        self.per_user.check(_key("user", username), (found[0], found[1]))
         if client:
-            self.per_client.spend(_key("client", client))
+            self.per_client.check(_key("client", client), (found[2], found[3]))
 
-    def succeeded(self, username: str, client: str) -> None:
-        self.per_user.clear(_key("user", username))
+    def failed(self, username: str, client: str) -> None:
+        """Count a wrong password (or unknown name) against both budgets."""
+        self.per_user.failed(_key("user", username))
         if client:
-            self.per_client.refund(_key("client", client))
+            self.per_client.failed(_key("client", client))

@@ -72,14 +72,15 @@ class Users:
 
     def signin(self, credentials: Credentials, client: str = "") -> str:
         """A user token for these credentials; the same 403 for an unknown user and a wrong
-        password, after the same scrypt work. With `limits`, an attempt of the user name's and
-        of the `client` address's budgets is spent first (429 when one is spent)."""
+        password, after the same scrypt work. With `limits`, the user name's and the `client`
+        address's budgets of failures are checked first (429 when one is spent), a failure is
+        counted against both, and a success is checked again before it is answered."""
         user: dict[str, Any] | None = None
         org = user_id = ""
         username = normalize_username(credentials.username)
         throttled = username or str(credentials.username)  # an invalid name has a budget too
         if self._limits is not None:
-            self._limits.spend(throttled, client)
+            self._limits.check(throttled, client)
         index = self._store.get(_index(username)) if username else None
         if index is not None:
             org, user_id = str(index.data["org"]), str(index.data["user"])
@@ -87,9 +88,11 @@ class Users:
             user = found.data if found is not None else None
         stored = str(user["password_hash"]) if user else None
         if not verify_or_dummy(stored, credentials.password) or user is None:
+            if self._limits is not None:
+                self._limits.failed(throttled, client)
             raise PermissionDenied(INVALID_CREDENTIALS)
         if self._limits is not None:
-            self._limits.succeeded(throttled, client)
+            self._limits.check(throttled, client)  # guesses in flight may have spent it
         return self._issue(user_id, org, str(user["role"]), int(user["token_version"]))
 
     # -- reading ----------------------------------------------------------------------------

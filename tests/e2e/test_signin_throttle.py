@@ -24,4 +24,4 @@ def test_guessing_a_password_is_stopped_with_429_and_retry_after(
     refused = answers[10]
     assert refused.status_code == 429, refused.text
     assert refused.json()["error"]["code"] == "resource_exhausted"
-    assert 0 < int(refused.headers["retry-after"]) <= 300
+    assert 0 < int(refused.headers["retry-after"]) <= 301  # the window's end, 1 s past

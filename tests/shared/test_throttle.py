@@ -1,5 +1,5 @@
 """Attempt budgets in the store: never more than N attempts per window, even concurrently; the
-window ends; a success gives the budget back."""
+window ends; a success gives the budget back; failures alone spend a failure budget."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from shared.store import Store
-from shared.throttle import Budget, TooManyAttempts, throttle_path
+from shared.throttle import Budget, FailureBudget, TooManyAttempts, throttle_path
 
 
 def test_the_budget_holds_under_concurrency(store: Store, org: str) -> None:
@@ -48,3 +48,25 @@ def test_the_window_ends_and_clear_gives_the_budget_back(store: Store, org: str)
     assert store.get(throttle_path("test", org)) is None
     assert budget.spend(org) == 1
     assert budget.spend(org + "-other") == 1  # budgets are per key
+
+
+def test_failures_counted_at_once_are_all_counted(store: Store, org: str) -> None:
+    """A failure is an atomic increment: concurrent failures never conflict or get lost."""
+    budget = FailureBudget(store, "test-failures", failures=10, window_seconds=3600)
+    start = threading.Barrier(8)
+
+    def fail() -> None:
+        start.wait()
+        budget.failed(org)
+
+    threads = [threading.Thread(target=fail) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    budget.check(org)  # 8 of 10
+    budget.failed(org)
+    budget.failed(org)
+    with pytest.raises(TooManyAttempts):
+        budget.check(org)
+    assert budget.check(org + "-other") is None  # budgets are per key
