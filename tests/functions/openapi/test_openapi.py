@@ -7,6 +7,8 @@ import json
 import re
 
 import functions_framework
+import pytest
+from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from functions.openapi.service import CACHE_CONTROL, document
@@ -79,3 +81,22 @@ def test_the_entry_points_serve_the_document_as_json() -> None:
     response = client.get("/openapi.json")
     assert response.status_code == 200
     assert response.get_json() == document()
+
+
+@pytest.mark.parametrize(
+    ("body", "valid"),
+    [
+        ([{"n": "t", "v": 1.5}], True),
+        ([{"bn": "d/", "bt": 1.7e9}, {"n": "t", "vs": "on"}], True),
+        ([{"sensor_id": "s1", "timestamp": 1, "value": 2}], True),  # readings
+        ([{}], False),  # an empty record: ingest refuses it, so the contract does
+        ([{"bn": "d/", "bt": 1.7e9}], False),  # base fields only: no value anywhere
+        ([{"n": "t", "v": 1, "x": 2}], False),  # a field SenML does not name
+    ],
+)
+def test_the_telemetry_body_schema_refuses_what_ingest_refuses(body: list, valid: bool) -> None:
+    """The schema accepted `[{}]` and base-field-only packs that ingest answers 400."""
+    spec = document()
+    schema = {**spec, "$ref": "#/components/schemas/TelemetryBody"}
+    errors = list(Draft202012Validator(schema).iter_errors(body))
+    assert (errors == []) is valid, errors
