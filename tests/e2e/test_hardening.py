@@ -4,13 +4,15 @@ WebSockets included, is bound to the host it was given."""
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import os
 import stat
 from pathlib import Path
 
 import pytest
 
-from tests.support.emulator import RunningEmulator
+from tests.support.emulator import RunningEmulator, children_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.process]
 
@@ -31,22 +33,34 @@ def test_the_data_directory_is_private(platform: RunningEmulator) -> None:
     assert exposed == []  # keys, databases, accounts, endpoints.json, logs: 0600 / 0700
 
 
-def _listening(port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
-    """Local addresses of the sockets listening on `port` (from /proc/net/tcp and tcp6)."""
-    found: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = []
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _listeners() -> list[tuple[Address, int, str]]:
+    """Every listening TCP socket of this host: (address, port, socket inode), from /proc/net."""
+    found: list[tuple[Address, int, str]] = []
     for table, width in (("/proc/net/tcp", 8), ("/proc/net/tcp6", 32)):
         for line in Path(table).read_text().splitlines()[1:]:
             fields = line.split()
             address, hex_port = fields[1].split(":")
-            if int(hex_port, 16) != port or fields[3] != "0A":  # 0A: LISTEN
+            if fields[3] != "0A":  # 0A: LISTEN
                 continue
             raw = bytes.fromhex(address)
             # the kernel prints each 32-bit word in host (little-endian) order
             words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
-            found.append(
-                ipaddress.ip_address(words) if width == 8 else ipaddress.IPv6Address(words)
-            )
+            ip = ipaddress.IPv4Address(words) if width == 8 else ipaddress.IPv6Address(words)
+            found.append((ip, int(hex_port, 16), fields[9]))
     return found
+
+
+def _listening(port: int) -> list[Address]:
+    """Local addresses of the sockets listening on `port`."""
+    return [address for address, number, _ in _listeners() if number == port]
+
+
+def _loopback(address: Address) -> bool:
+    mapped = getattr(address, "ipv4_mapped", None)
+    return bool((mapped or address).is_loopback)
 
 
 def test_mqtt_over_websockets_listens_on_the_host_only(platform: RunningEmulator) -> None:
@@ -55,5 +69,25 @@ def test_mqtt_over_websockets_listens_on_the_host_only(platform: RunningEmulator
     addresses = _listening(port)
     assert addresses, "nothing listens on the MQTT-over-WebSockets port"
     for address in addresses:
-        mapped = getattr(address, "ipv4_mapped", None)
-        assert (mapped or address).is_loopback, address  # the emulator's host is 127.0.0.1
+        assert _loopback(address), address  # the emulator's host is 127.0.0.1
+
+
+def test_no_process_of_the_emulator_listens_beyond_its_host(platform: RunningEmulator) -> None:
+    """The same weakness anywhere: every listening socket any of the emulator's processes holds
+    (services, host workers, gateways, broker, internal ports) is on the host it was given."""
+    tree, todo = [], [int(str(platform.endpoints["pid"]))]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children_of(pid))
+    inodes: dict[str, int] = {}
+    for pid in tree:
+        with contextlib.suppress(OSError):  # a process may end meanwhile
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    target = os.readlink(fd)
+                    if target.startswith("socket:["):
+                        inodes[target[8:-1]] = pid
+    held = [(a, port, inodes[i]) for a, port, i in _listeners() if i in inodes]
+    assert len(held) >= 6, held  # API, Firestore, Pub/Sub, MQTT, MQTT over WS, WebSocket
+    assert [each for each in held if not _loopback(each[0])] == []
