@@ -3,11 +3,16 @@ sensor (the query API and the live streams decide alike).
 
 Device tokens read nothing (403). A sensor or device of another organisation, an unknown one and
 one a consumer was not granted are all answered 404, so no caller learns what exists elsewhere.
+With `cache_seconds`, a sensor decision that allowed reading is reused for that long (refusals are
+never cached), so a deleted sensor or a withdrawn grant stops readers within that bound.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from shared.auth import Principal
@@ -18,6 +23,7 @@ from shared.store import Query, Store
 __all__ = ["Access", "VisibleSensor"]
 
 _PAGE = 300
+_MAX_CACHED = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,16 +40,48 @@ def _type(data: dict[str, Any]) -> str | None:
     return value if isinstance(value, str) else None
 
 
+_Key = tuple[str, str, str, str, str]
+
+
 @dataclass
 class Access:
-    """Access decisions against the directory in `store`."""
+    """Access decisions against the directory in `store`.
+
+    `cache_seconds` > 0 reuses an allowing `sensor` decision for that long per caller (the query
+    function passes STRATUS_TOKEN_CACHE_SECONDS, the bound revocation already has); `clock`
+    (monotonic seconds) is injectable for tests.
+    """
 
     store: Store
+    cache_seconds: float = 0
+    clock: Callable[[], float] = time.monotonic
+    _allowed: dict[_Key, tuple[float, VisibleSensor]] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def sensor(self, principal: Principal, device: str, sensor: str) -> VisibleSensor:
         """The sensor if `principal` may read it; NotFound otherwise. One store read for a
         user (the sensor), one batched read of two documents for a consumer (its grants too):
-        the rules of `shared.directory.may_read_sensor`, without reading the sensor twice."""
+        the rules of `shared.directory.may_read_sensor`, without reading the sensor twice;
+        none while an earlier allowing decision for the same caller is cached."""
+        if self.cache_seconds <= 0:
+            return self._sensor(principal, device, sensor)
+        # a user's decision depends on its organisation only; a consumer's on its grants too
+        subject = principal.subject if principal.kind == "consumer" else ""
+        key = (principal.kind, principal.org, subject, device, sensor)
+        now = self.clock()
+        cached = self._allowed.get(key)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        visible = self._sensor(principal, device, sensor)  # refusals raise: never cached
+        with self._lock:
+            if len(self._allowed) >= _MAX_CACHED:
+                self._allowed = {k: v for k, v in self._allowed.items() if v[0] > now}
+                while len(self._allowed) >= _MAX_CACHED:
+                    del self._allowed[next(iter(self._allowed))]
+            self._allowed[key] = (now + self.cache_seconds, visible)
+        return visible
+
+    def _sensor(self, principal: Principal, device: str, sensor: str) -> VisibleSensor:
         missing = NotFound(f"no sensor {sensor[:64]!r} on device {device[:64]!r}")
         if principal.kind not in {"user", "consumer"} or not (is_id(device) and is_id(sensor)):
             raise missing

@@ -27,6 +27,7 @@ from shared.store import (
     Increment,
     Page,
     Query,
+    firestore_client,
 )
 
 __all__ = ["FirestoreStore"]
@@ -125,7 +126,7 @@ class FirestoreStore:
         if self._client is None:
             with self._lock:
                 if self._client is None:
-                    self._client = firestore.Client(project=self.project, database=self.database)
+                    self._client = firestore_client.client(self.project, self.database)
         return self._client
 
     # -- single documents -------------------------------------------------------------------
