@@ -198,7 +198,7 @@ class FirestoreStore:
         if query.limit is not None:
             base = base.limit(query.limit + 1)
         with _translated(query.collection):
-            docs = [doc for doc in map(_document, base.stream()) if doc is not None]
+            docs = firestore_client.run_query(self.client, base)
         following = None
         if query.limit is not None and len(docs) > query.limit:
             docs = docs[: query.limit]

@@ -1,12 +1,16 @@
 """The Firestore client the adapter builds (`shared.store.firestore_client`): server-streaming
 reads (a get, a query, a count, a read in a transaction) run on the calling thread, starting no
-thread, on the emulator and on the channel to Google's service alike."""
+thread, on the emulator and on the channel to Google's service alike; queries decoded from the
+protobuf answer what a get does, and a stream broken midway is read again as the client would."""
 
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
+from google.api_core import exceptions as gexc
 from google.auth.credentials import AnonymousCredentials
 
 from shared.store import Filter, Query
@@ -49,3 +53,60 @@ def test_the_channel_to_google_reads_streams_in_place() -> None:
     stub = transport.grpc_channel.unary_stream("/google.firestore.v1.Firestore/RunQuery")
     assert type(stub).__name__ == "_SingleThreadedUnaryStreamMultiCallable"
     transport.grpc_channel.close()
+
+
+def test_a_query_answers_what_a_get_does(firestore_store: FirestoreStore) -> None:
+    """Every value type, the path and both versions come out of a query as out of a get (the
+    query decodes the protobuf itself, a get goes through the client's snapshots)."""
+    store = firestore_store
+    data = {
+        "n": None, "b": True, "i": -(2**62), "f": 1.5, "s": "é\\u0000x", "raw": b"\\x00\\xff",
+        "t": datetime(2026, 12, 1, 12, 0, 0, 123456, tzinfo=UTC), "list": [1, "a", {"in": [2]}],
+        "map": {"nested": {"deep": [True, None]}}, "empty": {},
+    }  # fmt: skip
+    store.create("kinds/a/sub/doc", data)
+    got = store.get("kinds/a/sub/doc")
+    (found,) = store.query(Query("kinds/a/sub")).documents
+    assert got is not None and found == got
+    assert (found.update_time.nanosecond, found.create_time.nanosecond) == (
+        got.update_time.nanosecond,
+        got.create_time.nanosecond,
+    )
+    by_i = Query("sub", (Filter("i", "<", 0),), (("i", "asc"),), group=True)
+    (grouped,) = store.query(by_i).documents
+    assert grouped == got
+
+
+def test_a_stream_broken_after_its_first_answer_is_read_again(
+    firestore_store: FirestoreStore,
+) -> None:
+    """A transient error in the middle of a stream (one RunQuery's retry covers) reads the query
+    again, whole; any other error is raised at once."""
+    store = firestore_store
+    for n in range(3):
+        store.create(f"broken/{n}", {"n": n})
+    api = store.client._firestore_api
+    original = api.run_query
+    calls: list[int] = []
+
+    def breaking(error: Exception) -> Any:
+        def run_query(*args: Any, **kwargs: Any) -> Any:
+            calls.append(1)
+            answers = iter(original(*args, **kwargs))
+            yield next(answers)
+            if len(calls) == 1:
+                raise error
+            yield from answers
+
+        return run_query
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(api, "run_query", breaking(gexc.ServiceUnavailable("dropped")))
+        page = store.query(Query("broken", order_by=(("n", "asc"),)))
+    assert [d.data["n"] for d in page.documents] == [0, 1, 2] and len(calls) == 2
+    calls.clear()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(api, "run_query", breaking(gexc.PermissionDenied("no")))
+        with pytest.raises(gexc.PermissionDenied):
+            store.query(Query("broken"))
+    assert len(calls) == 1
