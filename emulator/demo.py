@@ -35,6 +35,7 @@ def demo_component(
         before_start=lambda: ready.unlink(missing_ok=True),
         ready=ready.exists,
         timeout=120.0,
+        tier=2,  # a client of the API: stopped with the gateways, while it can still flush
     )  # fmt: skip
 
 

@@ -63,6 +63,11 @@ def test_the_demo_fleet_is_queryable_within_seconds(tmp_path: Path) -> None:
         assert data.latest(mqtt_device, counter["counter"]) is not None  # sent over MQTT
         if shutil.which("curl") and shutil.which("jq"):
             readme_quick_start(platform)
+        # a clean stop: the fleet flushes to a platform still answering and says so (it was
+        # stopped with the services, after the API, and killed at the deadline mid-retry)
+        assert platform.stop() == 0
+        log = (platform.data_dir / "logs" / "demo.log").read_text()
+        assert re.search(r"^sent \d+ readings$", log, re.MULTILINE), log[-2000:]
     finally:
         if platform.process and platform.process.poll() is None:
             platform.stop()
