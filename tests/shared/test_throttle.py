@@ -9,6 +9,7 @@ import pytest
 
 from shared.store import Store
 from shared.throttle import Budget, FailureBudget, TooManyAttempts, throttle_path
+from tests.support.concurrency import at_once
 
 
 def test_the_budget_holds_under_concurrency(store: Store, org: str) -> None:
@@ -53,17 +54,7 @@ def test_the_window_ends_and_clear_gives_the_budget_back(store: Store, org: str)
 def test_failures_counted_at_once_are_all_counted(store: Store, org: str) -> None:
     """A failure is an atomic increment: concurrent failures never conflict or get lost."""
     budget = FailureBudget(store, "test-failures", failures=10, window_seconds=3600)
-    start = threading.Barrier(8)
-
-    def fail() -> None:
-        start.wait()
-        budget.failed(org)
-
-    threads = [threading.Thread(target=fail) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    assert at_once(lambda _: budget.failed(org), 8) == [None] * 8
     budget.check(org)  # 8 of 10
     budget.failed(org)
     budget.failed(org)

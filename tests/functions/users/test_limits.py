@@ -4,7 +4,6 @@ nothing and give nothing back."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from shared.http import Request, client_address, error_response
 from shared.store import Store
 from shared.throttle import FailureBudget, TooManyAttempts
 from tests.support.api import signing_key, unique_name
+from tests.support.concurrency import at_once
 
 PASSWORD = "correct horse"
 
@@ -68,20 +68,7 @@ def test_concurrent_sign_ins_with_the_right_password_are_never_throttled(store: 
     users = _users(store, Clock(), user=3, client=5)
     name = unique_name("fleet")
     users.add(new_id(), NewUser(name, PASSWORD, "admin"))
-    start, outcomes = threading.Barrier(12), []
-
-    def sign_in() -> None:
-        start.wait()
-        try:
-            outcomes.append(users.signin(Credentials(name, PASSWORD), "192.0.2.10"))
-        except Exception as error:  # recorded for the assertion
-            outcomes.append(error)
-
-    threads = [threading.Thread(target=sign_in) for _ in range(12)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
+    outcomes = at_once(lambda _: users.signin(Credentials(name, PASSWORD), "192.0.2.10"), 12)
     assert len(outcomes) == 12 and all(isinstance(o, str) for o in outcomes), outcomes
 
 
@@ -108,21 +95,10 @@ def test_guesses_in_flight_never_let_a_right_guess_through_once_spent(store: Sto
     users = _users(store, Clock(), user=3, client=100)
     name = unique_name("target")
     users.add(new_id(), NewUser(name, PASSWORD, "member"))
-    start, outcomes = threading.Barrier(8), []
-
-    def guess(n: int) -> None:
-        start.wait()
-        try:
-            users.signin(Credentials(name, f"guess {n}"), f"198.51.100.{n}")
-        except (PermissionDenied, TooManyAttempts) as refusal:
-            outcomes.append(refusal)
-
-    threads = [threading.Thread(target=guess, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert len(outcomes) == 8
+    outcomes = at_once(
+        lambda n: users.signin(Credentials(name, f"guess {n}"), f"198.51.100.{n}"), 8
+    )
+    assert all(isinstance(o, PermissionDenied | TooManyAttempts) for o in outcomes), outcomes
     with pytest.raises(TooManyAttempts):
         users.signin(Credentials(name, PASSWORD), "192.0.2.30")
 
