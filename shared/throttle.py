@@ -1,14 +1,11 @@
-"""Attempt budgets kept in the store: at most N attempts per key in a fixed window, then 429 with
-Retry-After until the window ends, the same on every instance (the budget is a document).
-
-An attempt is spent *before* the secret is checked, in a transaction, so concurrent guesses can
-never exceed the budget; a success gives the budget back (`clear`). Documents live at
-`throttles/{scope}:{key}` with `attempts` and `window_start` (epoch seconds).
+"""Budgets of failed attempts kept in the store: at most N failures per key in a sliding window,
+then 429 with Retry-After, the same on every instance (the budget is documents in the store).
 
 A `FailureBudget` counts only failures, so any number of right answers, concurrent or not, cost
-nothing: it is checked before the secret (429 once spent) and a failure is added after it, as an
-atomic increment of the current window's document `throttles/{scope}:{key}:{window}`
-(`failures`, `expires_at` for a TTL policy); the count is the sliding-window estimate over this
+nothing and give nothing back: it is checked before the secret (429 once spent) and a failure is
+added after it, as an atomic increment of the current window's document
+`throttles/{scope}:{key}:{window}` (`failures`, and `expires_at`, the end of the next window, for a
+TTL policy: from then on no check reads it); the count is the sliding-window estimate over this
 window and the one before. Attempts already past the check when it runs out can still fail
 (the bound is the budget plus the attempts in flight), so callers check again before answering a
 success.
@@ -22,15 +19,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from shared.errors import Disposition, StratusError
 from shared.store import Document, Increment, Store
 
-__all__ = ["Budget", "FailureBudget", "TooManyAttempts", "throttle_path"]
+__all__ = ["FailureBudget", "TooManyAttempts", "throttle_path"]
 
 _log = logging.getLogger("stratus.throttle")
-_ATTEMPTS = 10  # a transaction retried this often commits among as many concurrent ones
 
 
 class TooManyAttempts(StratusError):
@@ -59,50 +54,6 @@ def _note_refusal(scope: str, key: str, retry_after: int) -> None:
 
 
 @dataclass(frozen=True, slots=True)
-class Budget:
-    """`attempts` per `window_seconds` for each key of `scope`."""
-
-    store: Store
-    scope: str
-    attempts: int = 5
-    window_seconds: int = 300
-    clock: Callable[[], float] = time.time
-
-    def spend(self, key: str) -> int:
-        """Spend one attempt of `key`'s budget; returns how many are spent in this window
-        (1 = the first), or raises TooManyAttempts (nothing spent) when none is left."""
-        path = throttle_path(self.scope, key)
-
-        def take(txn: Any) -> int:
-            now = self.clock()
-            current = txn.get(path)
-            data = current.data if current is not None else {}
-            start = float(data.get("window_start", 0))
-            spent = int(data.get("attempts", 0))
-            if now >= start + self.window_seconds:
-                start, spent = now, 0
-            if spent >= self.attempts:
-                left = math.ceil(start + self.window_seconds - now)
-                raise TooManyAttempts(
-                    f"too many attempts for {key!r}: {self.attempts} per {self.window_seconds} s; "
-                    f"try again in {left} s",
-                    retry_after=left,
-                )
-            txn.set(path, {"attempts": spent + 1, "window_start": start})
-            return spent + 1
-
-        try:
-            return self.store.run_transaction(take, max_attempts=_ATTEMPTS)
-        except TooManyAttempts as refusal:
-            _note_refusal(self.scope, key, refusal.retry_after)
-            raise
-
-    def clear(self, key: str) -> None:
-        """Give `key`'s budget back (after a success)."""
-        self.store.delete(throttle_path(self.scope, key))
-
-
-@dataclass(frozen=True, slots=True)
 class FailureBudget:
     """`failures` per `window_seconds` for each key of `scope`; successes are never counted."""
 
@@ -123,10 +74,10 @@ class FailureBudget:
 
     def check(
         self, key: str, documents: tuple[Document | None, Document | None] | None = None
-    ) -> None:
-        """TooManyAttempts (with the seconds until the estimate falls below the budget) when
-        `key` failed `failures` times in the last window length; `documents` are `paths(key)`
-        already read, else they are read here."""
+    ) -> float:
+        """The failures of `key` counted in the last window length (the sliding estimate), or
+        TooManyAttempts (with the seconds until the estimate falls below the budget) when they
+        reach `failures`; `documents` are `paths(key)` already read, else they are read here."""
         if documents is None:
             before, current = self.store.get_many(list(self.paths(key)))
         else:
@@ -136,8 +87,9 @@ class FailureBudget:
         into = now % length / length  # how far into the current window, 0..1
         previous = int(before.data.get("failures", 0)) if before is not None else 0
         counted = int(current.data.get("failures", 0)) if current is not None else 0
-        if previous * (1 - into) + counted < self.failures:
-            return
+        estimate = previous * (1 - into) + counted
+        if estimate < self.failures:
+            return estimate
         if counted < self.failures:  # the window before weighs less as this one goes on
             wait = (1 - (self.failures - counted) / previous - into) * length
         else:  # next window: this one's failures weigh less as it goes on

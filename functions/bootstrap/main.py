@@ -7,11 +7,11 @@ from functools import cache
 
 from functions.bootstrap.api import build_router
 from functions.bootstrap.config import BootstrapSettings
-from functions.bootstrap.registrations import BOOTSTRAP_SCOPE, Registrations
-from functions.bootstrap.service import Bootstrapper, BrokerAddress
+from functions.bootstrap.registrations import Registrations
+from functions.bootstrap.service import BOOTSTRAP_SCOPE, Bootstrapper, BrokerAddress
 from shared import clients
 from shared.entry import http_function
-from shared.throttle import Budget
+from shared.throttle import FailureBudget
 
 __all__ = ["app", "http", "main"]
 
@@ -31,7 +31,7 @@ def _bootstrapper() -> Bootstrapper:
         store,
         clients.broker_admin(),
         BrokerAddress(config.mqtt_url) if config.mqtt_url else None,
-        Budget(store, BOOTSTRAP_SCOPE, config.attempts, config.window_seconds),
+        FailureBudget(store, BOOTSTRAP_SCOPE, config.attempts, config.window_seconds),
     )
 
 

@@ -22,11 +22,8 @@ from functions.bootstrap.model import (
 from shared.auth.passwords import hash_password
 from shared.errors import Conflict, NotFound, ValidationError
 from shared.store import Document, Query, Store
-from shared.throttle import throttle_path
 
-__all__ = ["BOOTSTRAP_SCOPE", "Registrations"]
-
-BOOTSTRAP_SCOPE = "bootstrap"  # the attempt budgets' scope (shared.throttle)
+__all__ = ["Registrations"]
 
 
 class Registrations:
@@ -136,5 +133,4 @@ class Registrations:
         batch = self.store.batch()
         batch.delete(registration_path(org, external_id))
         batch.delete(index_path(external_id))
-        batch.delete(throttle_path(BOOTSTRAP_SCOPE, external_id))
         batch.commit()

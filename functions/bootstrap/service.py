@@ -2,17 +2,20 @@
 device id, token, broker address and topics, sensors and config; the device (with the
 registration's sensors) is created on its first contact, once, whatever the concurrency.
 
-Order of checks: the `Bootstrap <key>` header (401), the external id (404), the attempt budget
-(429: one attempt is spent before the key is checked, so concurrent guesses cannot exceed it),
-the key (403, logged with the attempt count), the registration being enabled (403). Only then
-is anything created, in one transaction with the registration (`device` set in it), so two first
-contacts at once make one device. The broker login is (re)registered at every bootstrap: a 503
+Order of checks: the `Bootstrap <key>` header (401), the external id (404), the id's budget of
+failed attempts (429; read with the registration in one round trip), the key (403, one failure
+counted, logged), the budget again (429: guesses in flight may have spent it), the registration
+being enabled (403). A right key costs nothing and gives nothing back, so any number of
+bootstraps at once go through and a device's bootstraps never reopen its id to a guesser. Only
+then is anything created, in one transaction with the registration (`device` set in it), so two
+first contacts at once make one device. The broker login is (re)registered at every bootstrap: a 503
 there leaves the device created, and bootstrapping again finishes the job.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,10 +33,11 @@ from shared.directory import device_index_path, device_path, new_id
 from shared.errors import NotFound, PermissionDenied
 from shared.provisioning import IssueToken, device_token, new_device, sensor_view, sync_login
 from shared.store import Document, Query, Store
-from shared.throttle import Budget
+from shared.throttle import FailureBudget
 
-__all__ = ["Bootstrapper", "BrokerAddress", "bootstrap_key"]
+__all__ = ["BOOTSTRAP_SCOPE", "Bootstrapper", "BrokerAddress", "bootstrap_key"]
 
+BOOTSTRAP_SCOPE = "bootstrap"  # the failure budgets' scope (shared.throttle), keyed by external id
 _log = logging.getLogger("stratus.bootstrap")
 
 
@@ -70,7 +74,7 @@ class Bootstrapper:
         store: Store,
         broker: BrokerAdmin | None,
         address: BrokerAddress | None,
-        budget: Budget,
+        budget: FailureBudget,
         *,
         clock: Callable[[], float] = time.time,
         issue: IssueToken = issue_device_token,
@@ -89,18 +93,22 @@ class Bootstrapper:
         org = index.data.get("org") if index is not None else None
         if not isinstance(org, str):
             raise NotFound(f"no bootstrap registration {external_id!r}")
-        spent = self.budget.spend(external_id)
-        registration = self.store.get(registration_path(org, external_id))
+        registration, *failures = self.store.get_many(
+            [registration_path(org, external_id), *self.budget.paths(external_id)]
+        )
+        counted = self.budget.check(external_id, (failures[0], failures[1]))
         if registration is None:
             raise NotFound(f"no bootstrap registration {external_id!r}")
         if not verify_password(registration.data["key_hash"], key):
+            self.budget.failed(external_id)
+            failure = math.floor(counted) + 1
             _log.warning(
-                "bootstrap of %r refused: wrong external key (attempt %d of %d in %d s)",
-                external_id, spent, self.budget.attempts, self.budget.window_seconds,
-                extra={"external_id": external_id, "org": org, "attempt": spent},
+                "bootstrap of %r refused: wrong external key (failure %d of %d per %d s)",
+                external_id, failure, self.budget.failures, self.budget.window_seconds,
+                extra={"external_id": external_id, "org": org, "failure": failure},
             )  # fmt: skip
             raise PermissionDenied("wrong external key")
-        self.budget.clear(external_id)
+        self.budget.check(external_id)  # guesses in flight may have spent it meanwhile
         if not registration.data.get("enabled", True):
             raise PermissionDenied(f"bootstrap registration {external_id!r} is disabled")
         device, created = self._provision(org, registration)

@@ -1,7 +1,7 @@
 """Bootstrap through the emulator: an admin registers a device, the device bootstraps over HTTP
 and gets a token that works for ingest and MQTT; every refusal is answered precisely and creates
-nothing; the attempt budget answers 429 with Retry-After; the admin routes are admins' and
-their organisation's only."""
+nothing; the budget of failed attempts answers 429 with Retry-After; the admin routes are admins'
+and their organisation's only."""
 
 from __future__ import annotations
 
@@ -113,14 +113,17 @@ def test_guessing_is_slowed_and_the_right_key_waits_too(platform: RunningEmulato
     admin = signin(platform)
     registration = register(admin)
     external, key = registration["external_id"], registration["external_key"]
-    statuses = [bootstrap(platform, external, f"guess-{n:016d}").status_code for n in range(5)]
-    assert statuses == [403] * 5
+    statuses = [bootstrap(platform, external, f"guess-{n:016d}").status_code for n in range(6)]
+    # 5 failures spend the budget; the 6th guess is 403 only if the five straddled two windows
+    # (the window before weighs a little less than 1 then)
+    assert statuses[:5] == [403] * 5 and statuses[5] in (403, 429)
     throttled = bootstrap(platform, external, key)
     assert throttled.status_code == 429, throttled.text
-    assert 1 <= int(throttled.headers["retry-after"]) <= 300
+    assert 1 <= int(throttled.headers["retry-after"]) <= 301
     assert throttled.json()["error"]["code"] == "resource_exhausted"
     log = (platform.data_dir / "logs" / "functions.log").read_text(errors="replace")
-    assert f"bootstrap of '{external}' refused: wrong external key (attempt 5 of 5" in log
+    refused = f"bootstrap of '{external}' refused: wrong external key (failure "
+    assert log.count(refused) >= 5 and "of 5 per 300 s)" in log
 
 
 def test_admin_routes_belong_to_admins_of_the_organisation(platform: RunningEmulator) -> None:

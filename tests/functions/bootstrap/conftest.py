@@ -9,12 +9,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from emulator.mosquitto import Broker
-from functions.bootstrap.registrations import BOOTSTRAP_SCOPE, Registrations
-from functions.bootstrap.service import Bootstrapper, BrokerAddress
+from functions.bootstrap.registrations import Registrations
+from functions.bootstrap.service import BOOTSTRAP_SCOPE, Bootstrapper, BrokerAddress
 from shared.auth import KeySet, issue_device_token
 from shared.broker.mosquitto import MosquittoAdmin
 from shared.store.firestore import FirestoreStore
-from shared.throttle import Budget
+from shared.throttle import FailureBudget
 from tests.support.broker import running_broker
 
 
@@ -49,7 +49,7 @@ def make_bootstrapper(
         return issue_device_token(device, org, version, issued_at, keys=keys)
 
     def make(attempts: int = 5, window: int = 300, clock: Callable[[], float] | None = None):
-        budget = Budget(
+        budget = FailureBudget(
             store, BOOTSTRAP_SCOPE, attempts, window, **({"clock": clock} if clock else {})
         )
         address = BrokerAddress(f"mqtt://{broker.host}:{broker.port}")

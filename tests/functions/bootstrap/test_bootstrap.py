@@ -1,7 +1,7 @@
 """The device side on the store port (in memory and on the Firestore emulator) and a real broker:
 first contact creates the device and its sensors once (also under concurrent first contacts), every
-refusal creates nothing, rotation cuts the old key off, and the attempt budget slows guessing (429 +
-Retry-After), logged."""
+refusal creates nothing, rotation cuts the old key off, and the budget of failed attempts slows
+guessing (429 + Retry-After, logged) while right keys, even many at once, cost nothing."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from shared.http import error_response
 from shared.store import Query, Store
 from shared.throttle import TooManyAttempts
 from tests.support.broker import MqttClient
+from tests.support.concurrency import at_once
 
 SENSORS = [
     {"name": "temperature", "mapping": {"type": "double", "unit": "Cel"}},
@@ -90,8 +91,8 @@ def test_concurrent_first_contacts_make_one_device(
 
     def contact() -> None:
         start.wait()
-        try:  # a budget above the concurrency: each attempt holds one until it succeeds
-            answers.append(make_bootstrapper(attempts=50).bootstrap(external, f"Bootstrap {key}"))
+        try:
+            answers.append(make_bootstrapper().bootstrap(external, f"Bootstrap {key}"))
         except Exception as exc:
             errors.append(exc)
 
@@ -150,40 +151,95 @@ def test_a_deleted_device_is_made_again(registrations, make_bootstrapper, store,
     assert second["created"] is True and second["device_id"] != first
 
 
-def test_the_attempt_budget_slows_guessing_and_is_logged(
+class Clock:
+    """A fixed clock at the start of a throttling window (no test straddles two by chance)."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_failure_budget_slows_guessing_and_is_logged(
     registrations, make_bootstrapper, store, org, caplog
 ) -> None:
     external, key = register(registrations, org)
-    now = [1_000.0]
-    bootstrapper = make_bootstrapper(attempts=3, window=60, clock=lambda: now[0])
+    clock = Clock()
+    bootstrapper = make_bootstrapper(attempts=3, window=60, clock=clock)
     with caplog.at_level(logging.WARNING):
         for attempt in range(3):
             with pytest.raises(PermissionDenied):
                 bootstrapper.bootstrap(external, f"Bootstrap guess-{attempt:012d}")
-        now[0] += 20
+        clock.now += 20
         with pytest.raises(TooManyAttempts) as caught:  # even the right key waits
             bootstrapper.bootstrap(external, f"Bootstrap {key}")
-    assert caught.value.retry_after == 40
+    assert caught.value.retry_after == 41  # 3 failures weigh less than 3 from 40 s on
     answer = error_response(caught.value)
-    assert answer.status == 429 and answer.headers["retry-after"] == "40"
-    assert "attempt 3 of 3" in caplog.text and "budget" in caplog.text
+    assert answer.status == 429 and answer.headers["retry-after"] == "41"
+    assert "failure 3 of 3" in caplog.text and "budget" in caplog.text
     assert external in caplog.text
     assert devices_of(store, org) == []
-    now[0] += 40  # the window is over: the budget is back
+    clock.now += 41  # 1 s into the next window: 3 x 59/60 failures counted
     assert bootstrapper.bootstrap(external, f"Bootstrap {key}")["created"] is True
-    # a success gives the budget back: later failures start from zero
-    assert store.get(f"throttles/bootstrap:{external}") is None
+
+
+def test_concurrent_bootstraps_with_the_right_key_are_never_throttled(
+    registrations, make_bootstrapper, org
+) -> None:
+    """A provisioning script bootstrapping one device from several workers at once (the budget
+    used to be spent before the key was checked: more bootstraps in flight than it got 429)."""
+    external, key = register(registrations, org)
+    bootstrapper = make_bootstrapper(attempts=2, clock=Clock())
+    outcomes = at_once(lambda _: bootstrapper.bootstrap(external, f"Bootstrap {key}"), 8)
+    assert all(isinstance(o, dict) for o in outcomes), outcomes
+    assert len({o["device_id"] for o in outcomes if isinstance(o, dict)}) == 1
+
+
+def test_a_success_does_not_reopen_the_budget_to_guessing(
+    registrations, make_bootstrapper, org
+) -> None:
+    """Failures stay counted whatever the device does: a device bootstrapping at every start
+    must not give someone guessing its key a fresh budget each time (a success used to clear
+    it)."""
+    external, key = register(registrations, org)
+    bootstrapper = make_bootstrapper(attempts=3, clock=Clock())
+    for n in range(3):
+        with pytest.raises(PermissionDenied):
+            bootstrapper.bootstrap(external, f"Bootstrap guess-{n:012d}")
+        if n < 2:
+            assert bootstrapper.bootstrap(external, f"Bootstrap {key}")["device_id"]
+    with pytest.raises(TooManyAttempts):
+        bootstrapper.bootstrap(external, "Bootstrap guess-000000000009")
+    with pytest.raises(TooManyAttempts):
+        bootstrapper.bootstrap(external, f"Bootstrap {key}")
+
+
+def test_guesses_in_flight_never_let_the_right_key_through_once_spent(
+    registrations, make_bootstrapper, store, org
+) -> None:
+    """Guesses at once all pass the first check; once their failures spend the budget, the right
+    key is 429 too (checked again before a success is answered) and nothing is created."""
+    external, key = register(registrations, org)
+    bootstrapper = make_bootstrapper(attempts=3, clock=Clock())
+    outcomes = at_once(lambda n: bootstrapper.bootstrap(external, f"Bootstrap guess-{n:012d}"), 8)
+    assert all(isinstance(o, PermissionDenied | TooManyAttempts) for o in outcomes), outcomes
+    with pytest.raises(TooManyAttempts):
+        bootstrapper.bootstrap(external, f"Bootstrap {key}")
+    assert devices_of(store, org) == []
 
 
 def test_no_broker_means_no_broker_address(registrations, store, keys, org) -> None:
-    from functions.bootstrap.registrations import BOOTSTRAP_SCOPE
+    from functions.bootstrap.service import BOOTSTRAP_SCOPE
     from shared.auth import issue_device_token
-    from shared.throttle import Budget
+    from shared.throttle import FailureBudget
 
     def issue(device: str, org: str, version: int, issued_at: int) -> str:
         return issue_device_token(device, org, version, issued_at, keys=keys)
 
-    bootstrapper = Bootstrapper(store, None, None, Budget(store, BOOTSTRAP_SCOPE), issue=issue)
+    bootstrapper = Bootstrapper(
+        store, None, None, FailureBudget(store, BOOTSTRAP_SCOPE), issue=issue
+    )
     external, key = register(registrations, org)
     answer = bootstrapper.bootstrap(external, f"Bootstrap {key}")
     assert answer["broker"] is None and verify_token(answer["device_token"], keys=keys)
