@@ -110,10 +110,12 @@ def gcloud(project: str) -> Callable[..., list[str]]:
 
 
 def firestore_steps(plan: Plan, manifest: Manifest, project: str, region: str) -> None:
-    """The Firestore database and `infra/firestore.indexes.json` (field exemptions, composite
-    indexes), as `firebase deploy --only firestore:indexes` would apply it."""
+    """The Firestore database and `infra/firestore.indexes.json` (field exemptions, TTL
+    policies, composite indexes), as `firebase deploy --only firestore:indexes` would apply it.
+    A TTL policy (`"ttl": true`) is enabled only when the collection group's TTL fields do not
+    list it yet, so a second run does not start the same long-running operation again."""
     g = gcloud(project)
-    plan.section("Firestore: the database and its indexes (infra/firestore.indexes.json)")
+    plan.section("Firestore: the database, its indexes and TTL policies (firestore.indexes.json)")
     plan.ensure(
         g("firestore", "databases", "describe", "--database=(default)"),
         g("firestore", "databases", "create", f"--location={region}", "--type=firestore-native"),
@@ -124,6 +126,17 @@ def firestore_steps(plan: Plan, manifest: Manifest, project: str, region: str) -
             plan.run(*g("firestore", "indexes", "fields", "update", override["fieldPath"],
                         f"--collection-group={override['collectionGroup']}",
                         "--disable-indexes", "--quiet"))  # fmt: skip
+    for override in config.get("fieldOverrides", []):
+        if override.get("ttl") is True:
+            field = override["fieldPath"]
+            group = f"--collection-group={override['collectionGroup']}"
+            listed = command(
+                *g("firestore", "fields", "ttls", "list", group, "--format=value(name)")
+            )
+            enable = command(*g("firestore", "fields", "ttls", "update", field, group,
+                                "--enable-ttl", "--async", "--quiet"))  # fmt: skip
+            # grep reads all (no -q): an early exit could fail the lookup by SIGPIPE under pipefail
+            plan.raw(f"{listed} | grep -E {arg(f'(^|/){field}$')} >/dev/null || {enable}")
     for index in config.get("indexes", []):
         fields = [
             f"--field-config=field-path={f['fieldPath']},order={f['order'].lower()}"

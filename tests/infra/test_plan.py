@@ -118,6 +118,12 @@ def test_schedules_and_indexes(manifest: Manifest, plans: dict[str, str]) -> Non
         assert _lines(plans["openwhisk"], "trigger create", "/whisk.system/alarms/")
     assert _lines(plans["cloudrun"], "firestore indexes fields update readings",
                   "--collection-group=chunks --disable-indexes")  # fmt: skip
+    for text in plans.values():  # the failure budgets' documents expire (shared/throttle.py)
+        assert _lines(text, "firestore fields ttls list --collection-group=throttles",
+                      "|| gcloud firestore fields ttls update expires_at "
+                      "--collection-group=throttles --enable-ttl")  # fmt: skip
+        assert _lines(text, "indexes fields update expires_at --collection-group=throttles",
+                      "--disable-indexes")  # fmt: skip
 
 
 def test_the_broker_and_gateways_are_in_the_plan(plans: dict[str, str]) -> None:

@@ -22,9 +22,11 @@ gcloud secrets describe stratus-mqtt-stratus-api-hello --project=demo-project >/
 gcloud secrets describe stratus-mqtt-stratus-bridge-1 --project=demo-project >/dev/null 2>&1 || openssl rand -base64 24 | tr -d '\n' | gcloud secrets create stratus-mqtt-stratus-bridge-1 --replication-policy=automatic --data-file=- --project=demo-project
 gcloud secrets describe stratus-mqtt-stratus-bridge-2 --project=demo-project >/dev/null 2>&1 || openssl rand -base64 24 | tr -d '\n' | gcloud secrets create stratus-mqtt-stratus-bridge-2 --replication-policy=automatic --data-file=- --project=demo-project
 
-# --- Firestore: the database and its indexes (infra/firestore.indexes.json)
+# --- Firestore: the database, its indexes and TTL policies (firestore.indexes.json)
 gcloud firestore databases describe "--database=(default)" --project=demo-project >/dev/null 2>&1 || gcloud firestore databases create --location=europe-west1 --type=firestore-native --project=demo-project
 gcloud firestore indexes fields update readings --collection-group=chunks --disable-indexes --quiet --project=demo-project
+gcloud firestore indexes fields update expires_at --collection-group=sessions --disable-indexes --quiet --project=demo-project
+gcloud firestore fields ttls list --collection-group=sessions "--format=value(name)" --project=demo-project | grep -E "(^|/)expires_at\$" >/dev/null || gcloud firestore fields ttls update expires_at --collection-group=sessions --enable-ttl --async --quiet --project=demo-project
 gcloud firestore indexes composite create --collection-group=things --query-scope=collection --field-config=field-path=owner,order=ascending --field-config=field-path=made_ns,order=descending --async -q --project=demo-project || echo 'composite index on things exists'
 
 # --- Service accounts: Pub/Sub pushes (OIDC), the API Gateway
