@@ -45,7 +45,7 @@ def throttle_path(scope: str, key: str) -> str:
 
 def _note_refusal(scope: str, key: str, retry_after: int) -> None:
     _log.warning(
-        "%s: attempt budget of %r spent, refused for %d s",
+        "%s: failure budget of %r spent, refused for %d s",
         scope,
         key,
         retry_after,
