@@ -71,8 +71,13 @@ class _Client(firestore.Client):
 
 
 def client(project: str, database: str) -> firestore.Client:
-    """A Firestore client for `project`/`database` (FIRESTORE_EMULATOR_HOST: that emulator)."""
-    return _Client(project=project, database=database)
+    """A Firestore client for `project`/`database` (FIRESTORE_EMULATOR_HOST: that emulator),
+    its channel and GAPIC client built now: the client builds them on its first call without a
+    lock, so first calls on several threads each built one, and the channels that lost the race
+    were freed under their calls ("Cancelled: Stream removed (Channel deallocated!)", a 500)."""
+    built = _Client(project=project, database=database)
+    built._firestore_api  # noqa: B018 - builds and keeps the channel
+    return built
 
 
 def run_query(client: firestore.Client, query: Any) -> list[Document]:

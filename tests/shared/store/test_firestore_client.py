@@ -13,9 +13,10 @@ import pytest
 from google.api_core import exceptions as gexc
 from google.auth.credentials import AnonymousCredentials
 
-from shared.store import Filter, Query
+from shared.store import Document, Filter, Query
 from shared.store.firestore import FirestoreStore
 from shared.store.firestore_client import _Client, _Transport
+from tests.support.concurrency import at_once
 
 pytestmark = [pytest.mark.process]
 
@@ -40,6 +41,21 @@ def test_reads_start_no_channel_spin_thread(firestore_store: FirestoreStore) -> 
         assert store.count(Query("things")) == 2
         assert store.run_transaction(lambda txn: len(txn.query(Query("things")))) == 2
     assert started == []  # by default each of these reads starts gRPC's channel-spin thread
+
+
+def test_first_reads_on_many_threads_share_one_channel(firestore_store: FirestoreStore) -> None:
+    """The client builds its channel on its first call, without a lock: first reads on several
+    threads each built one, and the channels that lost the race were freed under their calls
+    (Cancelled "Channel deallocated!", a 500 in a fresh worker under load). The adapter's client
+    holds its channel before its first read."""
+    firestore_store.create("shared/x", {"v": 1})
+    fresh = FirestoreStore(firestore_store.project, firestore_store.database)
+    assert fresh.client._firestore_api_internal is not None
+    apis = at_once(lambda _: fresh.client._firestore_api, 16)
+    assert all(api is apis[0] for api in apis)
+    fresh = FirestoreStore(firestore_store.project, firestore_store.database)
+    found = at_once(lambda _: fresh.get("shared/x"), 16)
+    assert all(isinstance(document, Document) for document in found), found
 
 
 def test_the_channel_to_google_reads_streams_in_place() -> None:
