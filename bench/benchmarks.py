@@ -333,15 +333,17 @@ def _targets(by: dict[str, list[dict[str, Any]]], aggregate: dict[str, Any] | No
 
 
 def keep_sections(before: str, document: str) -> str:
-    """`document` with the sections other commands splice in (anomaly detection) carried over
-    from the file it replaces."""
-    from bench import detect
+    """`document` with the sections other commands splice in (anomaly detection, cold start of
+    the deployed artefacts) carried over from the file it replaces."""
+    from bench import coldstart_artefacts, detect
+    from bench.emulators import splice
 
-    if detect.HEADING in before and detect.HEADING not in document:
-        rest = before.split(detect.HEADING, 1)[1]
-        after = rest.find("\n## ")
-        section = detect.HEADING + (rest[:after] if after >= 0 else rest)
-        return detect.splice(document, [*section.rstrip("\n").split("\n"), ""])
+    for heading in (detect.HEADING, coldstart_artefacts.HEADING):
+        if heading in before and heading not in document:
+            rest = before.split(heading, 1)[1]
+            after = rest.find("\n## ")
+            section = heading + (rest[:after] if after >= 0 else rest)
+            document = splice(document, [*section.rstrip("\n").split("\n"), ""], heading)
     return document
 
 

@@ -134,11 +134,15 @@ def test_the_targets_table_reads_each_figure_from_its_run():
 
 
 def test_sections_other_commands_spliced_in_are_kept():
-    from bench import detect
+    from bench import coldstart_artefacts, detect
     from bench.benchmarks import keep_sections
 
-    before = f"# old\n\n## Query\n\nold rows\n\n{detect.HEADING}\n\nF1 table\n\n## After\n\nx\n"
-    kept = keep_sections(before, "# new\n\n## Query\n\nnew rows\n")
+    before = (
+        f"# old\n\n## Query\n\nold rows\n\n{coldstart_artefacts.HEADING}\n\nzip sizes\n\n"
+        f"## How to reproduce\n\nsteps\n\n{detect.HEADING}\n\nF1 table\n\n## After\n\nx\n"
+    )
+    kept = keep_sections(before, "# new\n\n## Query\n\nnew rows\n\n## How to reproduce\n\nnew\n")
     assert "new rows" in kept and "old rows" not in kept
     assert f"{detect.HEADING}\n\nF1 table\n" in kept and "## After" not in kept
+    assert f"{coldstart_artefacts.HEADING}\n\nzip sizes\n\n## How to reproduce" in kept
     assert keep_sections("# nothing spliced\n", "# new\n") == "# new\n"
