@@ -9,7 +9,6 @@ never cached), so a deleted sensor or a withdrawn grant stops readers within tha
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,12 +17,12 @@ from typing import Any
 from shared.auth import Principal
 from shared.directory import consumer_path, device_path, is_id, sensor_path, sensor_ref
 from shared.errors import NotFound
+from shared.expiring import ExpiringMap
 from shared.store import Query, Store
 
 __all__ = ["Access", "VisibleSensor"]
 
 _PAGE = 300
-_MAX_CACHED = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +54,10 @@ class Access:
     store: Store
     cache_seconds: float = 0
     clock: Callable[[], float] = time.monotonic
-    _allowed: dict[_Key, tuple[float, VisibleSensor]] = field(default_factory=dict, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _allowed: ExpiringMap[_Key, VisibleSensor] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._allowed = ExpiringMap(self.cache_seconds, clock=self.clock)
 
     def sensor(self, principal: Principal, device: str, sensor: str) -> VisibleSensor:
         """The sensor if `principal` may read it; NotFound otherwise. One store read for a
@@ -68,17 +69,12 @@ class Access:
         # a user's decision depends on its organisation only; a consumer's on its grants too
         subject = principal.subject if principal.kind == "consumer" else ""
         key = (principal.kind, principal.org, subject, device, sensor)
-        now = self.clock()
         cached = self._allowed.get(key)
-        if cached is not None and cached[0] > now:
-            return cached[1]
+        if cached is not None:
+            return cached
+        read_at = self.clock()
         visible = self._sensor(principal, device, sensor)  # refusals raise: never cached
-        with self._lock:
-            if len(self._allowed) >= _MAX_CACHED:
-                self._allowed = {k: v for k, v in self._allowed.items() if v[0] > now}
-                while len(self._allowed) >= _MAX_CACHED:
-                    del self._allowed[next(iter(self._allowed))]
-            self._allowed[key] = (now + self.cache_seconds, visible)
+        self._allowed.put(key, visible, at=read_at)
         return visible
 
     def _sensor(self, principal: Principal, device: str, sensor: str) -> VisibleSensor:

@@ -19,6 +19,7 @@ from shared.auth.config import auth_config
 from shared.auth.keys import KeySet
 from shared.auth.tokens import Principal, verify_token
 from shared.errors import AuthenticationError, PermissionDenied
+from shared.expiring import ExpiringMap
 from shared.http import Request, Response
 
 __all__ = ["Authenticator", "VersionLookup", "bearer_token", "credential", "require"]
@@ -72,28 +73,23 @@ class Authenticator:
         self._keys = keys
         self._ttl = cache_seconds  # None: read STRATUS_TOKEN_CACHE_SECONDS on first use
         self._clock = clock
-        self._cache: dict[tuple[str, str, str], tuple[float, int | None]] = {}
+        # (kind, org, subject) -> (current version,): built when the TTL is known
+        self._versions: ExpiringMap[tuple[str, str, str], tuple[int | None]] | None = None
         self._verified: dict[str, Principal] = {}  # device and consumer tokens never expire
         self._lock = threading.Lock()
 
     def _current(self, principal: Principal) -> int | None:
+        if self._versions is None:
+            ttl = auth_config().cache_seconds if self._ttl is None else self._ttl
+            self._versions = ExpiringMap(ttl, limit=_MAX_CACHED, clock=self._clock)
         key = (principal.kind, principal.org, principal.subject)
-        now = self._clock()
-        cached = self._cache.get(key)
+        cached = self._versions.get(key)
         # versions only grow: a token newer than the cached version proves the cache stale
-        fresh = cached is not None and cached[0] > now
-        if fresh and (cached[1] is None or principal.version <= cached[1]):  # type: ignore[index]
-            return cached[1]  # type: ignore[index]
+        if cached is not None and (cached[0] is None or principal.version <= cached[0]):
+            return cached[0]
+        read_at = self._clock()
         version = self._lookup(principal)  # errors (store down) propagate and are not cached
-        if self._ttl is None:
-            self._ttl = auth_config().cache_seconds
-        if self._ttl > 0:
-            with self._lock:
-                if len(self._cache) >= _MAX_CACHED:
-                    self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
-                    while len(self._cache) >= _MAX_CACHED:
-                        del self._cache[next(iter(self._cache))]
-                self._cache[key] = (now + self._ttl, version)
+        self._versions.put(key, (version,), at=read_at)
         return version
 
     def _verify(self, token: str) -> Principal:
@@ -161,8 +157,9 @@ class Authenticator:
 
     def clear(self) -> None:
         """Forget every cached lookup."""
+        if self._versions is not None:
+            self._versions.clear()
         with self._lock:
-            self._cache.clear()
             self._verified.clear()
 
 

@@ -9,7 +9,6 @@ the scored sensor's device: `<name>.score` (double) and `<name>.anomaly` (boolea
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from shared.errors import ValidationError
+from shared.expiring import ExpiringMap
 from shared.inference.detectors import BUILTIN_KINDS, DEFAULT_THRESHOLDS, validate_params
 from shared.inference.paths import detectors_path
 from shared.store import Filter, Query, Store
@@ -178,16 +178,16 @@ class BindingSource:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store = store
-        self._ttl = ttl
         self._clock = clock
-        self._cache: dict[str, tuple[float, dict[tuple[str, str], list[Binding]]]] = {}
-        self._lock = threading.Lock()
+        self._cache: ExpiringMap[str, dict[tuple[str, str], list[Binding]]] = ExpiringMap(
+            ttl, clock=clock
+        )
 
     def bindings(self, org: str) -> dict[tuple[str, str], list[Binding]]:
         hit = self._cache.get(org)
-        now = self._clock()
-        if hit is not None and hit[0] + self._ttl > now:
-            return hit[1]
+        if hit is not None:
+            return hit
+        read_at = self._clock()
         found: dict[tuple[str, str], list[Binding]] = {}
         after = None
         while True:
@@ -205,6 +205,5 @@ class BindingSource:
             if page.next is None:
                 break
             after = page.next
-        with self._lock:
-            self._cache[org] = (now, found)
+        self._cache.put(org, found, at=read_at)
         return found

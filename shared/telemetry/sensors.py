@@ -5,7 +5,6 @@ per process."""
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from shared.expiring import ExpiringMap
 from shared.settings import env_int
 from shared.store import Document, Query, Store
 
@@ -97,9 +97,6 @@ class SensorIndex:
         return None
 
 
-_MAX_CACHED = 10_000
-
-
 def sensor_from_document(document: Document) -> Sensor:
     """A sensor document (`name`, `path`, `mapping` {type, unit}) as the telemetry path sees it. A
     mapping stored as JSON text (the reference API's form) is read too; a sensor without a type
@@ -147,23 +144,20 @@ class CachedSensorDirectory:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._lookup = lookup
-        self._ttl = ttl
         self._min_age = min_age
         self._clock = clock
-        self._cache: dict[tuple[str, str], tuple[float, Mapping[str, Sensor]]] = {}
-        self._lock = threading.Lock()
+        self._cache: ExpiringMap[tuple[str, str], Mapping[str, Sensor]] = ExpiringMap(
+            ttl, clock=clock
+        )
 
     def lookup(self, org: str, device: str) -> Mapping[str, Sensor]:
         hit = self._cache.get((org, device))
-        if hit is not None and hit[0] + self._ttl > self._clock():
-            return hit[1]
-        return self._read(org, device)
+        return hit if hit is not None else self._read(org, device)
 
     def refresh(self, org: str, device: str) -> bool:
         """Read the device's sensors again; False (nothing read) when the cached answer is
         younger than `min_age`."""
-        hit = self._cache.get((org, device))
-        if hit is not None and hit[0] + self._min_age > self._clock():
+        if self._cache.get((org, device), max_age=self._min_age) is not None:
             return False
         self._read(org, device)
         return True
@@ -171,15 +165,7 @@ class CachedSensorDirectory:
     def _read(self, org: str, device: str) -> Mapping[str, Sensor]:
         read_at = self._clock()
         sensors = self._lookup(org, device)
-        if self._ttl > 0:
-            with self._lock:
-                if len(self._cache) >= _MAX_CACHED:
-                    self._cache = {
-                        k: v for k, v in self._cache.items() if v[0] + self._ttl > read_at
-                    }
-                    while len(self._cache) >= _MAX_CACHED:
-                        del self._cache[next(iter(self._cache))]
-                self._cache[(org, device)] = (read_at, sensors)
+        self._cache.put((org, device), sensors, at=read_at)
         return sensors
 
 

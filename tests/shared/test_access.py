@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pytest
 
-from shared import access as access_module
 from shared.access import Access, VisibleSensor
 from shared.auth import Principal
 from shared.directory import consumer_path, new_id, sensor_path, sensor_ref
@@ -139,18 +138,3 @@ def test_without_a_cache_a_deletion_counts_at_once(store: Store, org: str) -> No
     store.delete(sensor_path(org, device, sensor))
     with pytest.raises(NotFound):
         access.sensor(user(org), device, sensor)
-
-
-def test_the_cache_stays_bounded(
-    store: Store, org: str, clock: Clock, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(access_module, "_MAX_CACHED", 4)
-    access = Access(store, cache_seconds=TTL, clock=clock)
-    sensors = [add_sensor(store, org) for _ in range(6)]
-    for device, sensor in sensors:
-        access.sensor(user(org), device, sensor)
-        assert len(access._allowed) <= 4
-    clock.now += TTL  # expired entries go first
-    device, sensor = sensors[0]
-    access.sensor(user(org), device, sensor)
-    assert len(access._allowed) == 1
