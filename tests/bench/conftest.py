@@ -4,11 +4,12 @@
 """
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
+
+from tests.support.http_server import serving
 
 
 class _Echo(BaseHTTPRequestHandler):
@@ -39,12 +40,5 @@ class _Echo(BaseHTTPRequestHandler):
 @pytest.fixture
 def echo_server():
     """Base URL of an echo server on 127.0.0.1 (a free port), stopped after the test."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(_Echo) as url:
+        yield url

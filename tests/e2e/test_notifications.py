@@ -8,11 +8,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import socket
-import threading
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from email import message_from_bytes
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import httpx
@@ -25,6 +25,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from tests.e2e.provisioning import Api, foreign_admin, signin
 from tests.support.emulator import RunningEmulator, start_emulator
+from tests.support.http_server import serving
 from tests.support.waiting import until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.process]
@@ -101,9 +102,8 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 return None
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self._serving = ExitStack()
+        self.url = self._serving.enter_context(serving(Handler)) + "/hook"
 
     def check(self, body: bytes, header: str) -> bool:
         fields = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
@@ -114,7 +114,7 @@ class Receiver:
         return hmac.compare_digest(mac.hexdigest(), fields.get("v1", ""))
 
     def close(self) -> None:
-        self.server.shutdown()
+        self._serving.close()
 
 
 def _setup(api: Api, emulator: RunningEmulator) -> tuple[str, str, str]:

@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
 from shared import clients
 from shared.clients import once
+from tests.support.concurrency import at_once
 
 THREADS = 16
-
-
-def _first_calls_at_once(get: Any) -> list[Any]:
-    """Call `get` from many threads released together; their results in order."""
-    start = threading.Barrier(THREADS)
-
-    def call(_: int) -> Any:
-        start.wait()
-        return get()
-
-    with ThreadPoolExecutor(THREADS) as pool:
-        return list(pool.map(call, range(THREADS)))
 
 
 def test_concurrent_first_calls_build_once() -> None:
@@ -36,7 +24,7 @@ def test_concurrent_first_calls_build_once() -> None:
         others_waiting.wait(0.2)  # a slow build: the other first calls arrive meanwhile
         return built[-1]
 
-    results = _first_calls_at_once(thing)
+    results = at_once(lambda _: thing(), THREADS)
     assert len(built) == 1
     assert all(result is built[0] for result in results)
 
@@ -91,7 +79,7 @@ def test_one_broker_admin_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
     clients.broker_settings.cache_clear()
     clients.broker_admin.cache_clear()
     try:
-        admins = _first_calls_at_once(clients.broker_admin)
+        admins = at_once(lambda _: clients.broker_admin(), THREADS)
     finally:
         clients.broker_settings.cache_clear()
         clients.broker_admin.cache_clear()

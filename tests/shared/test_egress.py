@@ -6,9 +6,8 @@ webhooks, inference's remote models, the rules and detectors APIs) refusing them
 from __future__ import annotations
 
 import ipaddress
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
@@ -23,6 +22,7 @@ from shared.errors import ValidationError
 from shared.inference.remote import RemoteModelFailed
 from shared.inference.scoring import Scoring
 from shared.store import Store
+from tests.support.http_server import serving
 from tests.support.memory_bus import MemoryBus
 
 
@@ -70,12 +70,8 @@ class _Hook(BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def local() -> Iterator[int]:
     """A web server on 127.0.0.1 (in process), its port."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    with serving(_Hook) as url:
+        yield int(url.rsplit(":", 1)[1])
 
 
 def test_the_guarded_client_refuses_local_targets_and_rebinding(local: int) -> None:

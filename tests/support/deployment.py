@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import os
 import secrets
-import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from infra.keys import jwks_of
 from shared.errors import StratusError
 from shared.manifest import FunctionSpec, Manifest
 from shared.router import Router
+from tests.support.http_server import serving
 
 __all__ = ["Deployment", "function_env", "routing_host"]
 
@@ -138,12 +138,8 @@ def routing_host(manifest: Manifest, targets: Mapping[str, str]) -> Iterator[str
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        with serving(Handler) as url:
+            yield url
     finally:
-        server.shutdown()
-        server.server_close()
         client.close()
