@@ -23,7 +23,7 @@ import httpx
 
 from bench.detect_data import KINDS, Series, generate, score
 
-__all__ = ["DETECTORS", "Bench", "run", "section", "splice"]
+__all__ = ["DETECTORS", "Bench", "run", "section"]
 
 DETECTORS = ("ewma", "mad", "seasonal")
 PARAMS: dict[str, dict[str, Any]] = {"ewma": {}, "mad": {}, "seasonal": {"period": 86400}}
@@ -372,13 +372,3 @@ def section(result: dict[str, Any]) -> list[str]:
         f"{latency['p99_ms']:.0f} ms, max {latency['max_ms']:.0f} ms."
     )
     return [*lines, ""]
-
-
-def splice(document: str, lines: list[str]) -> str:
-    """`document` with this section replaced, or appended."""
-    text = "\n".join(lines)
-    if HEADING in document:
-        head, rest = document.split(HEADING, 1)
-        after = rest.find("\n## ")
-        return head + text + (rest[after + 1 :] if after >= 0 else "")
-    return document.rstrip("\n") + "\n\n" + text

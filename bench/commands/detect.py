@@ -42,6 +42,7 @@ def _main(args: argparse.Namespace, command: str) -> int:
     import httpx
 
     from bench import detect
+    from bench.emulators import splice
     from bench.runner import RESULTS
 
     answer = httpx.post(
@@ -69,7 +70,7 @@ def _main(args: argparse.Namespace, command: str) -> int:
     if args.markdown:
         path = Path(args.markdown)
         document = path.read_text() if path.exists() else ""
-        path.write_text(detect.splice(document, section))
+        path.write_text(splice(document, section, detect.HEADING))
     return 0
 
 

@@ -5,6 +5,7 @@ fast core tests, the process tests, the end-to-end and load tests and each folde
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Container
 from dataclasses import dataclass, field
 
 import pytest
@@ -14,9 +15,9 @@ __all__ = ["Costs"]
 _TIERS = ("load", "e2e", "process")  # the first marker a test has names its tier; none: fast
 
 
-def tier_of(keywords: object) -> str:
+def tier_of(keywords: Container[str]) -> str:
     for marker in _TIERS:
-        if marker in keywords:  # type: ignore[operator]
+        if marker in keywords:
             return marker
     return "fast"
 

@@ -3,6 +3,8 @@ fast) and its area (a folder under tests/, or the browser and schemathesis modul
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pytest
 
 from tests.support.costs import Costs, area_of, tier_of
@@ -30,7 +32,10 @@ def test_area(nodeid: str, area: str) -> None:
 
 def test_phases_add_up_and_calls_count_tests() -> None:
     costs = Costs()
-    for when, duration in (("setup", 2.0), ("call", 1.0), ("teardown", 0.5)):
+    phases: tuple[tuple[Literal["setup", "call", "teardown"], float], ...] = (
+        ("setup", 2.0), ("call", 1.0), ("teardown", 0.5),
+    )  # fmt: skip
+    for when, duration in phases:
         report = pytest.TestReport(
             nodeid="tests/e2e/test_ingest.py::t", location=("f", 1, "t"), keywords={"e2e": 1},
             outcome="passed", longrepr=None, when=when, sections=[], duration=duration,
